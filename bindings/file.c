@@ -1,0 +1,276 @@
+/*
+ * file.c -- h5.open and the h5.File object.
+ *
+ * A File is also the root group, as in h5py: every Group method works on it.
+ */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "h5_internal.h"
+
+/* Read the opts table's libver/driver/locking/track_order into property lists.
+ * Returns NULL or an error message for a bad option value. */
+static const char *apply_options(lua_State *L, int opts, hid_t fapl, hid_t fcpl) {
+  if (lua_isnoneornil(L, opts)) return NULL;
+  luaL_checktype(L, opts, LUA_TTABLE);
+  if (lua_getfield(L, opts, "libver") != LUA_TNIL) {
+    static const char *const names[] = {"earliest", "v108", "v110", "latest", NULL};
+    static const H5F_libver_t lows[] = {H5F_LIBVER_EARLIEST, H5F_LIBVER_V18,
+                                        H5F_LIBVER_V110, H5F_LIBVER_LATEST};
+    const char *v = lua_tostring(L, -1);
+    int i = 0;
+    while (v && names[i] && strcmp(names[i], v) != 0) i++;
+    if (!v || !names[i])
+      return "option 'libver' must be one of 'earliest', 'v108', 'v110', 'latest'";
+    H5Pset_libver_bounds(fapl, lows[i], H5F_LIBVER_LATEST);
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, opts, "driver") != LUA_TNIL) {
+    const char *v = lua_tostring(L, -1);
+    if (v && strcmp(v, "core") == 0) {
+      lua_getfield(L, opts, "backing_store");
+      int backing = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      H5Pset_fapl_core(fapl, 1 << 16, (hbool_t)backing);
+    } else if (v && strcmp(v, "sec2") == 0) {
+      H5Pset_fapl_sec2(fapl);
+    } else {
+      return "option 'driver' must be 'sec2' or 'core'";
+    }
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, opts, "locking") != LUA_TNIL) {
+    if (!lua_isboolean(L, -1)) return "option 'locking' must be a boolean";
+    /* ignore_when_disabled: a file system without locks is not an error */
+    H5Pset_file_locking(fapl, (hbool_t)lua_toboolean(L, -1), 1);
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, opts, "track_order") != LUA_TNIL && lua_toboolean(L, -1)) {
+    H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+  }
+  lua_pop(L, 1);
+  return NULL;
+}
+
+static int file_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+static int is_directory(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* h5.open(path[, mode[, opts]]) -> File
+ * mode: "r" (default), "r+", "w", "w-" or "x", "a" -- h5py's semantics.
+ * opts: libver, driver ("sec2" | "core", backing_store), locking, track_order.
+ * Raises "h5: cannot open '<path>' ...: <reason>". */
+static int file_open(lua_State *L) {
+  const char *path = h5_check_path(L, 1);
+  const char *mode = luaL_optstring(L, 2, "r");
+  int m;
+  if (strcmp(mode, "r") == 0) m = H5M_R;
+  else if (strcmp(mode, "r+") == 0) m = H5M_RW;
+  else if (strcmp(mode, "w") == 0) m = H5M_W;
+  else if (strcmp(mode, "w-") == 0 || strcmp(mode, "x") == 0) m = H5M_X;
+  else if (strcmp(mode, "a") == 0) m = H5M_A;
+  else
+    return luaL_argerror(L, 2, lua_pushfstring(L, "invalid mode '%s' (expected 'r', 'r+', "
+                                                  "'w', 'w-', 'x' or 'a')", mode));
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  if (is_directory(path))
+    return luaL_error(L, "h5: cannot open '%s': is a directory", path);
+  if (m == H5M_A) m = file_exists(path) ? H5M_RW : H5M_X;
+
+  h5_handle *h = h5_new_handle(L, H5_FILE, H5K_FILE, 0);  /* closed until opened */
+  h->mode = m;
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+  const char *bad = apply_options(L, 3, fapl, fcpl);
+  if (bad) {
+    H5Pclose(fapl);
+    H5Pclose(fcpl);
+    return luaL_error(L, "h5: cannot open '%s': %s", path, bad);
+  }
+  hid_t id;
+  const char *doing;
+  switch (m) {
+    case H5M_R: id = H5Fopen(path, H5F_ACC_RDONLY, fapl); doing = "for reading"; break;
+    case H5M_RW: id = H5Fopen(path, H5F_ACC_RDWR, fapl); doing = "for writing"; break;
+    case H5M_W: id = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl); doing = "for writing"; break;
+    default:
+      if (file_exists(path)) {
+        H5Pclose(fapl);
+        H5Pclose(fcpl);
+        return luaL_error(L, "h5: cannot create '%s': file exists (mode '%s' never "
+                             "overwrites; use 'w' to truncate or 'a' to append)", path, mode);
+      }
+      id = H5Fcreate(path, H5F_ACC_EXCL, fcpl, fapl);
+      doing = "for writing";
+      break;
+  }
+  if (id < 0) {
+    h5_push_error(L, "cannot open '%s' %s", path, doing);  /* before closing plists */
+    H5Pclose(fapl);
+    H5Pclose(fcpl);
+    return lua_error(L);
+  }
+  H5Pclose(fapl);
+  H5Pclose(fcpl);
+  h->id = id;
+  return 1;
+}
+
+/* h5.is_hdf5(path) -> boolean.  Never raises for a missing or unreadable file. */
+static int file_is_hdf5(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  if (!file_exists(path) || is_directory(path)) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  htri_t r = H5Fis_hdf5(path);
+  H5Eclear2(H5E_DEFAULT);
+  lua_pushboolean(L, r > 0);
+  return 1;
+}
+
+/* f:close()  Closes every object opened from the file, then the file.
+ * Idempotent; never raises. */
+static int file_close(lua_State *L) {
+  luaL_checkudata(L, 1, H5_FILE);
+  return h5_handle_gc(L);
+}
+
+/* f:flush()  Writes buffered data to disk. */
+static int file_flush(lua_State *L) {
+  h5_handle *h = h5_check(L, 1, H5_FILE);
+  if (H5Fflush(h->id, H5F_SCOPE_GLOBAL) < 0) {
+    return h5_raise(L, "cannot flush file");
+  }
+  return 0;
+}
+
+/* f:is_open() -> boolean (accepts closed files) */
+static int file_is_open(lua_State *L) {
+  h5_handle *h = luaL_checkudata(L, 1, H5_FILE);
+  lua_pushboolean(L, h5_is_open(h));
+  return 1;
+}
+
+static void push_filename(lua_State *L, hid_t id) {
+  char small[512];
+  ssize_t n = H5Fget_name(id, small, sizeof small);
+  if (n < 0) {
+    lua_pushnil(L);
+  } else if ((size_t)n < sizeof small) {
+    lua_pushlstring(L, small, (size_t)n);
+  } else {
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, (size_t)n + 1);
+    H5Fget_name(id, p, (size_t)n + 1);
+    luaL_pushresultsize(&b, (size_t)n);
+  }
+}
+
+static int file_tostring(lua_State *L) {
+  h5_handle *h = luaL_checkudata(L, 1, H5_FILE);
+  if (!h5_is_open(h)) {
+    lua_pushliteral(L, "<closed h5.File>");
+    return 1;
+  }
+  H5G_info_t info;
+  H5Gget_info(h->id, &info);
+  push_filename(L, h->id);
+  lua_pushfstring(L, "<h5.File \"%s\" (mode %s, %d members)>", lua_tostring(L, -1),
+                  h->mode == H5M_R ? "r" : "r+", (int)info.nlinks);
+  return 1;
+}
+
+/* Properties: filename, mode, size, name, file, kind, attrs, libver. */
+static int file_property(lua_State *L, h5_handle *h, const char *key) {
+  if (strcmp(key, "filename") == 0) {
+    push_filename(L, h->id);
+  } else if (strcmp(key, "mode") == 0) {
+    unsigned intent = 0;
+    H5Fget_intent(h->id, &intent);
+    lua_pushstring(L, (intent & H5F_ACC_RDWR) ? "r+" : "r");
+  } else if (strcmp(key, "size") == 0) {
+    hsize_t size = 0;
+    if (H5Fget_filesize(h->id, &size) < 0) return h5_raise(L, "cannot get file size");
+    lua_pushinteger(L, (lua_Integer)size);
+  } else if (strcmp(key, "name") == 0) {
+    lua_pushliteral(L, "/");
+  } else if (strcmp(key, "file") == 0) {
+    lua_pushvalue(L, 1);
+  } else if (strcmp(key, "kind") == 0) {
+    lua_pushliteral(L, "file");
+  } else if (strcmp(key, "attrs") == 0) {
+    h5_push_attrs(L, 1);
+  } else if (strcmp(key, "libver") == 0) {
+    H5F_libver_t low, high;
+    hid_t fapl = H5Fget_access_plist(h->id);
+    H5Pget_libver_bounds(fapl, &low, &high);
+    H5Pclose(fapl);
+    lua_pushstring(L, low == H5F_LIBVER_EARLIEST ? "earliest"
+                      : low == H5F_LIBVER_V18    ? "v108"
+                                                 : "v110");
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
+/* __index: methods, then properties, then child lookup (nil when missing). */
+static int file_index(lua_State *L) {
+  h5_handle *h = luaL_checkudata(L, 1, H5_FILE);
+  if (h5_get_method(L, H5_FILE, 2)) return 1;
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  const char *key = lua_tostring(L, 2);
+  if (!h5_is_open(h)) return luaL_error(L, "h5: attempt to use a closed File");
+  if (file_property(L, h, key)) return 1;
+  return h5_group_lookup(L, 1, key);
+}
+
+static int file_len(lua_State *L) {
+  h5_handle *h = h5_check(L, 1, H5_FILE);
+  H5G_info_t info;
+  if (H5Gget_info(h->id, &info) < 0) return h5_raise(L, "cannot count members of '/'");
+  lua_pushinteger(L, (lua_Integer)info.nlinks);
+  return 1;
+}
+
+static const luaL_Reg file_meta[] = {
+  {"__close", h5_handle_gc},
+  {"__gc", h5_handle_gc},
+  {"__index", file_index},
+  {"__len", file_len},
+  {"__tostring", file_tostring},
+  {NULL, NULL}
+};
+
+static const luaL_Reg file_methods[] = {
+  {"close", file_close},
+  {"flush", file_flush},
+  {"is_open", file_is_open},
+  {NULL, NULL}
+};
+
+static const luaL_Reg module_funcs[] = {
+  {"is_hdf5", file_is_hdf5},
+  {"open", file_open},
+  {NULL, NULL}
+};
+
+void h5_open_file(lua_State *L) {
+  h5_new_metatable(L, H5_FILE, file_meta, file_methods);
+  /* the root-group methods live on File too */
+  luaL_getmetatable(L, H5_FILE);
+  lua_getfield(L, -1, "__methods");
+  luaL_setfuncs(L, h5_group_methods, 0);
+  luaL_setfuncs(L, file_methods, 0);  /* File's own win over group ones */
+  lua_pop(L, 2);
+  luaL_setfuncs(L, module_funcs, 0);
+}

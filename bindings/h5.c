@@ -1,0 +1,337 @@
+/*
+ * h5.c -- the `h5` module: handle lifetime, shared helpers, luaopen_h5.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5_internal.h"
+
+/* {====================================================================
+ * Handles
+ * ===================================================================== */
+
+static const char *kind_label(int kind) {
+  switch (kind) {
+    case H5K_FILE: return "File";
+    case H5K_GROUP: return "Group";
+    case H5K_DATASET: return "Dataset";
+    default: return "Datatype";
+  }
+}
+
+int h5_is_open(const h5_handle *h) {
+  return h->id >= 0 && H5Iis_valid(h->id) > 0;
+}
+
+void h5_close_handle(h5_handle *h) {
+  hid_t id = h->id;
+  h->id = H5I_INVALID_HID;  /* cleared first: a failing close cannot leave it half-open */
+  if (id < 0 || H5Iis_valid(id) <= 0) return;
+  switch (h->kind) {
+    case H5K_FILE: H5Fclose(id); break;
+    case H5K_GROUP: H5Gclose(id); break;
+    case H5K_DATASET: H5Dclose(id); break;
+    default: H5Tclose(id); break;
+  }
+}
+
+h5_handle *h5_test_object(lua_State *L, int idx) {
+  static const char *const names[] = {H5_FILE, H5_GROUP, H5_DATASET, H5_DATATYPE};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    h5_handle *h = luaL_testudata(L, idx, names[i]);
+    if (h) return h;
+  }
+  return NULL;
+}
+
+/* Close every open child of the File at idx (its user value lists them). */
+static void close_children(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {  /* children */
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushnil(L);  /* children, key */
+  while (lua_next(L, -2)) {
+    h5_handle *child = h5_test_object(L, -2);
+    if (child) h5_close_handle(child);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* __gc and __close: never raises (5.4 turns finalizer errors into warnings). */
+int h5_handle_gc(lua_State *L) {
+  h5_handle *h = h5_test_object(L, 1);
+  if (!h) return 0;
+  if (h->kind == H5K_FILE) close_children(L, 1);
+  h5_close_handle(h);
+  return 0;
+}
+
+h5_handle *h5_new_handle(lua_State *L, const char *tname, int kind, int file_idx) {
+  if (file_idx) file_idx = lua_absindex(L, file_idx);
+  h5_handle *h = lua_newuserdatauv(L, sizeof(h5_handle), 1);
+  h->id = H5I_INVALID_HID;
+  h->kind = kind;
+  h->mode = H5M_R;
+  luaL_setmetatable(L, tname);
+  if (kind == H5K_FILE) {
+    lua_newtable(L);  /* ud, children */
+    lua_newtable(L);  /* ud, children, mt */
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setiuservalue(L, -2, 1);  /* ud */
+  } else {
+    h5_push_file(L, file_idx);  /* ud, file */
+    if (lua_getiuservalue(L, -1, 1) == LUA_TTABLE) {  /* ud, file, children */
+      lua_pushvalue(L, -3);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);  /* ud, file */
+    lua_setiuservalue(L, -2, 1);  /* ud */
+  }
+  return h;
+}
+
+void h5_set_id(lua_State *L, int idx, hid_t id) {
+  h5_handle *h = lua_touserdata(L, idx);
+  h->id = id;
+}
+
+void h5_push_file(lua_State *L, int idx) {
+  h5_handle *h = h5_test_object(L, idx);
+  if (h && h->kind == H5K_FILE)
+    lua_pushvalue(L, idx);
+  else
+    lua_getiuservalue(L, idx, 1);
+}
+
+static int closed_error(lua_State *L, int kind) {
+  return luaL_error(L, "h5: attempt to use a closed %s", kind_label(kind));
+}
+
+h5_handle *h5_check(lua_State *L, int idx, const char *tname) {
+  h5_handle *h = luaL_checkudata(L, idx, tname);
+  if (!h5_is_open(h)) closed_error(L, h->kind);
+  return h;
+}
+
+h5_handle *h5_check_location(lua_State *L, int idx) {
+  h5_handle *h = luaL_testudata(L, idx, H5_GROUP);
+  if (!h) h = luaL_testudata(L, idx, H5_FILE);
+  if (!h) luaL_typeerror(L, idx, "h5.Group or h5.File");
+  if (!h5_is_open(h)) closed_error(L, h->kind);
+  return h;
+}
+
+h5_handle *h5_check_object(lua_State *L, int idx) {
+  h5_handle *h = h5_test_object(L, idx);
+  if (!h) luaL_typeerror(L, idx, "h5 object");
+  if (!h5_is_open(h)) closed_error(L, h->kind);
+  return h;
+}
+
+void h5_push_object(lua_State *L, hid_t id, int file_idx) {
+  const char *tname;
+  int kind;
+  file_idx = lua_absindex(L, file_idx);
+  switch (H5Iget_type(id)) {
+    case H5I_GROUP: tname = H5_GROUP; kind = H5K_GROUP; break;
+    case H5I_DATASET: tname = H5_DATASET; kind = H5K_DATASET; break;
+    case H5I_DATATYPE: tname = H5_DATATYPE; kind = H5K_DATATYPE; break;
+    default:
+      H5Oclose(id);
+      luaL_error(L, "h5: unexpected kind of object");
+      return;
+  }
+  h5_new_handle(L, tname, kind, file_idx);
+  h5_set_id(L, -1, id);
+}
+
+void h5_push_name(lua_State *L, hid_t id) {
+  char small[256];
+  ssize_t n = H5Iget_name(id, small, sizeof small);
+  if (n <= 0) {
+    lua_pushliteral(L, "/");
+  } else if ((size_t)n < sizeof small) {
+    lua_pushlstring(L, small, (size_t)n);
+  } else {
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, (size_t)n + 1);
+    H5Iget_name(id, p, (size_t)n + 1);
+    luaL_pushresultsize(&b, (size_t)n);
+  }
+}
+
+/* {====================================================================
+ * Paths
+ * ===================================================================== */
+
+const char *h5_check_path(lua_State *L, int idx) {
+  size_t len;
+  const char *path = luaL_checklstring(L, idx, &len);
+  if (len == 0) luaL_argerror(L, idx, "empty path");
+  if (strlen(path) != len) luaL_argerror(L, idx, "path contains a NUL byte");
+  return path;
+}
+
+/* Walk path one component at a time so that a missing parent answers "no"
+ * instead of raising inside HDF5.  want_object: the last link must resolve. */
+static int walk_path(hid_t loc, const char *path, int want_object) {
+  size_t len = strlen(path);
+  char stackbuf[512];
+  char *buf = len < sizeof stackbuf ? stackbuf : malloc(len + 1);
+  if (!buf) return 0;
+  memcpy(buf, path, len + 1);
+  int ok = 1;
+  size_t i = 0;
+  if (buf[0] == '/') i = 1;
+  while (buf[i] == '/') i++;
+  if (buf[i] == '\0') {  /* "/" or "" */
+    ok = 1;
+    goto done;
+  }
+  for (;;) {
+    size_t end = i;
+    while (buf[end] && buf[end] != '/') end++;
+    int last = 1;
+    for (size_t k = end; buf[k]; k++)
+      if (buf[k] != '/') { last = 0; break; }
+    char saved = buf[end];
+    buf[end] = '\0';
+    if (strcmp(buf + i, ".") != 0) {
+      if (H5Lexists(loc, buf, H5P_DEFAULT) <= 0) { ok = 0; goto done; }
+      if (!last || want_object) {
+        if (H5Oexists_by_name(loc, buf, H5P_DEFAULT) <= 0) { ok = 0; goto done; }
+      }
+    }
+    if (last) break;
+    buf[end] = saved;
+    i = end;
+    while (buf[i] == '/') i++;
+  }
+done:
+  if (buf != stackbuf) free(buf);
+  return ok;
+}
+
+int h5_path_exists(hid_t loc, const char *path) { return walk_path(loc, path, 1); }
+int h5_link_exists(hid_t loc, const char *path) { return walk_path(loc, path, 0); }
+
+hid_t h5_lcpl(int create_intermediate) {
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  if (lcpl < 0) return lcpl;
+  H5Pset_char_encoding(lcpl, H5T_CSET_UTF8);
+  if (create_intermediate) H5Pset_create_intermediate_group(lcpl, 1);
+  return lcpl;
+}
+
+void h5_check_writable(lua_State *L, int obj_idx, const char *what) {
+  h5_handle *h = h5_check_object(L, obj_idx);
+  unsigned intent = 0;
+  hid_t fid = h->kind == H5K_FILE ? h->id : H5Iget_file_id(h->id);
+  if (fid < 0) return;
+  H5Fget_intent(fid, &intent);
+  if (h->kind != H5K_FILE) H5Fclose(fid);
+  if (!(intent & H5F_ACC_RDWR))
+    luaL_error(L, "h5: cannot %s: the file is open read-only (open it with mode 'r+' or 'a')",
+               what);
+}
+
+/* {====================================================================
+ * Metatables
+ * ===================================================================== */
+
+void h5_new_metatable(lua_State *L, const char *tname, const luaL_Reg *meta,
+                      const luaL_Reg *methods) {
+  luaL_newmetatable(L, tname);  /* mt */
+  luaL_setfuncs(L, meta, 0);
+  lua_newtable(L);  /* mt, methods */
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__methods");  /* mt */
+  lua_pushstring(L, tname);
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+}
+
+int h5_get_method(lua_State *L, const char *tname, int key_idx) {
+  key_idx = lua_absindex(L, key_idx);
+  luaL_getmetatable(L, tname);  /* mt */
+  lua_getfield(L, -1, "__methods");  /* mt, methods */
+  lua_pushvalue(L, key_idx);
+  lua_rawget(L, -2);  /* mt, methods, method? */
+  lua_remove(L, -2);
+  lua_remove(L, -2);  /* method? */
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  return 1;
+}
+
+void h5_add_location_methods(lua_State *L, const luaL_Reg *methods) {
+  static const char *const kinds[] = {H5_GROUP, H5_FILE};
+  for (int i = 0; i < 2; i++) {
+    luaL_getmetatable(L, kinds[i]);
+    lua_getfield(L, -1, "__methods");
+    luaL_setfuncs(L, methods, 0);
+    lua_pop(L, 2);
+  }
+}
+
+/* {====================================================================
+ * Module functions
+ * ===================================================================== */
+
+/* h5.open_ids() -> count, {file=, group=, dataset=, datatype=, attribute=}
+ * Counts HDF5 identifiers open in the whole library (for leak checks). */
+static int h5_open_ids(lua_State *L) {
+  ssize_t all = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+  lua_pushinteger(L, (lua_Integer)all);
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, (lua_Integer)H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE));
+  lua_setfield(L, -2, "file");
+  lua_pushinteger(L, (lua_Integer)H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_GROUP));
+  lua_setfield(L, -2, "group");
+  lua_pushinteger(L, (lua_Integer)H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_DATASET));
+  lua_setfield(L, -2, "dataset");
+  lua_pushinteger(L, (lua_Integer)H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_DATATYPE));
+  lua_setfield(L, -2, "datatype");
+  lua_pushinteger(L, (lua_Integer)H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ATTR));
+  lua_setfield(L, -2, "attribute");
+  return 2;
+}
+
+static void push_version(lua_State *L) {
+  unsigned maj, min, rel;
+  H5get_libversion(&maj, &min, &rel);
+  lua_createtable(L, 0, 3);
+  lua_pushfstring(L, "%d.%d.%d", (int)maj, (int)min, (int)rel);
+  lua_setfield(L, -2, "hdf5");
+  lua_pushliteral(L, H5LUA_VERSION);
+  lua_setfield(L, -2, "h5lua");
+  lua_pushliteral(L, LUA_VERSION_MAJOR "." LUA_VERSION_MINOR "." LUA_VERSION_RELEASE);
+  lua_setfield(L, -2, "lua");
+}
+
+static const luaL_Reg module_funcs[] = {
+  {"open_ids", h5_open_ids},
+  {NULL, NULL}
+};
+
+int luaopen_h5(lua_State *L);
+int luaopen_h5(lua_State *L) {
+  luaL_checkversion(L);
+  if (H5open() < 0) return luaL_error(L, "h5: cannot initialise the HDF5 library");
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);  /* errors become Lua errors, not stderr noise */
+  luaL_newlib(L, module_funcs);  /* h5 */
+  push_version(L);
+  lua_setfield(L, -2, "version");
+  h5_open_file(L);
+  h5_open_group(L);
+  h5_open_attrs(L);
+  return 1;
+}

@@ -1,0 +1,143 @@
+/*
+ * h5_internal.h -- the one header shared by the files of the `h5` module.
+ *
+ * Every HDF5 object the module hands to Lua is an h5_handle userdata.  An
+ * invalid id is the closed state.  Lifetime links live in the userdata's
+ * first user value:
+ *   - a File's user value is a weak-keyed table of its open children, so
+ *     f:close() can close them first (h5py's File.close);
+ *   - a child's user value is its File userdata, which keeps the file alive
+ *     as long as any child is reachable.
+ */
+#ifndef H5_INTERNAL_H
+#define H5_INTERNAL_H
+
+#include <hdf5.h>
+#include <lua.h>
+#include <lauxlib.h>
+
+#define H5LUA_VERSION "0.1.0"
+
+/* Metatable names: luaL_checkudata shows them to users. */
+#define H5_FILE "h5.File"
+#define H5_GROUP "h5.Group"
+#define H5_DATASET "h5.Dataset"
+#define H5_DATATYPE "h5.Datatype"
+#define H5_ATTRS "h5.Attributes"
+#define H5_ARRAY "h5.Array"
+
+typedef enum { H5K_FILE, H5K_GROUP, H5K_DATASET, H5K_DATATYPE } h5_kind;
+
+typedef struct h5_handle {
+  hid_t id;   /* H5I_INVALID_HID once closed */
+  int kind;   /* h5_kind */
+  int mode;   /* files only: h5_filemode */
+} h5_handle;
+
+/* File modes as h5py names them; stored so f.mode reads back. */
+typedef enum { H5M_R, H5M_RW, H5M_W, H5M_X, H5M_A } h5_filemode;
+
+/* ---- errors.c ---------------------------------------------------------- */
+
+/* Raise "h5: <formatted text>: <innermost HDF5 reason>".  Call it right after
+ * the failing HDF5 call, before any other HDF5 call resets the error stack. */
+int h5_raise(lua_State *L, const char *fmt, ...);
+/* Push (without raising) the same message h5_raise would raise. */
+const char *h5_push_error(lua_State *L, const char *fmt, ...);
+/* Innermost HDF5 reason into buf (empty string when the stack is empty). */
+void h5_error_reason(char *buf, size_t len);
+/* errno recorded in the innermost reason, or 0 (file locking diagnosis). */
+int h5_error_errno(void);
+
+/* ---- h5.c: handles, lifetime, shared helpers ---------------------------- */
+
+/* Push a new closed handle of metatable tname; for children, file_idx is the
+ * stack index of any object of the owning file (0 for a File itself). */
+h5_handle *h5_new_handle(lua_State *L, const char *tname, int kind, int file_idx);
+/* Set the id of a handle made by h5_new_handle (the object is now open). */
+void h5_set_id(lua_State *L, int idx, hid_t id);
+/* Type check, then open check; raises "h5: attempt to use a closed <Kind>". */
+h5_handle *h5_check(lua_State *L, int idx, const char *tname);
+/* A File or a Group (anything that is a location for links). */
+h5_handle *h5_check_location(lua_State *L, int idx);
+/* Any h5 object with an id: File, Group, Dataset, Datatype. */
+h5_handle *h5_check_object(lua_State *L, int idx);
+/* Non-raising: the handle at idx if it is an h5 object userdata, else NULL. */
+h5_handle *h5_test_object(lua_State *L, int idx);
+/* 1 if the handle is open: our id is valid and HDF5 agrees. */
+int h5_is_open(const h5_handle *h);
+/* Close one handle (idempotent; never raises). */
+void h5_close_handle(h5_handle *h);
+/* Push the File userdata owning the object at idx. */
+void h5_push_file(lua_State *L, int idx);
+/* Wrap an opened object id (group, dataset or named datatype) in the right
+ * userdata, owned by the file of the object at file_idx.  Takes ownership of
+ * id: it is closed if wrapping fails. */
+void h5_push_object(lua_State *L, hid_t id, int file_idx);
+/* Push the object's absolute path (or "/" for files). */
+void h5_push_name(lua_State *L, hid_t id);
+/* Does path resolve to an object from loc? (walks each component, so a
+ * missing parent is "no", never an HDF5 error) */
+int h5_path_exists(hid_t loc, const char *path);
+/* Does the last link of path exist (dangling links count)? */
+int h5_link_exists(hid_t loc, const char *path);
+/* Reject paths HDF5 cannot name ("" and NUL bytes). */
+const char *h5_check_path(lua_State *L, int idx);
+/* Shared __gc/__close for every handle kind. */
+int h5_handle_gc(lua_State *L);
+/* Register a metatable: methods, then properties via getter, then fallback.
+ * index_fn becomes __index.  */
+void h5_new_metatable(lua_State *L, const char *tname, const luaL_Reg *meta,
+                      const luaL_Reg *methods);
+/* Look key (at stack top-1... see h5.c) in the methods table of tname;
+ * pushes the method and returns 1, or returns 0 and pushes nothing. */
+int h5_get_method(lua_State *L, const char *tname, int key_idx);
+/* The write check shared by all mutating methods (read-only files). */
+void h5_check_writable(lua_State *L, int obj_idx, const char *what);
+
+/* Property-list with the module's defaults for creating links
+ * (UTF-8 names, creation of intermediate groups when asked). */
+hid_t h5_lcpl(int create_intermediate);
+
+/* ---- types.c: Lua values <-> HDF5 types and buffers --------------------- */
+
+/* h5py's boolean: int8 enum FALSE=0, TRUE=1.  Caller closes. */
+hid_t h5_bool_type(void);
+/* Variable-length UTF-8 string, as h5py writes str.  Caller closes. */
+hid_t h5_vlen_str_type(void);
+/* A value encoded for writing: type, space and buffer, all owned here. */
+typedef struct h5_encoded {
+  hid_t type;
+  hid_t space;
+  void *buf;
+  size_t nbytes;
+  int nstrings;  /* strings are borrowed from Lua values on the stack */
+} h5_encoded;
+/* Encode the Lua value at idx (number, integer, boolean, string, or a table
+ * of one of those) as h5py would write it.  Returns NULL on success, or an
+ * error message (nothing allocated then).  The value must stay on the stack
+ * while enc is in use (strings are borrowed). */
+const char *h5_encode_value(lua_State *L, int idx, h5_encoded *enc);
+void h5_encoded_free(h5_encoded *enc);
+/* Push the Lua value of an attribute or small dataset that is in memory:
+ * scalars as values, arrays as (nested) tables.  Returns 1 on success, or 0
+ * with an error message pushed instead. */
+int h5_push_decoded(lua_State *L, hid_t mem_type, hid_t space, const void *buf);
+/* A readable description of a type ("float64", "string(utf-8, variable)").
+ * Pushes it. */
+void h5_push_type_name(lua_State *L, hid_t type);
+
+/* ---- register functions, one per kind file ------------------------------ */
+void h5_open_file(lua_State *L);
+void h5_open_group(lua_State *L);
+void h5_open_attrs(lua_State *L);
+/* Push the Attributes proxy of the object at idx. */
+void h5_push_attrs(lua_State *L, int idx);
+/* Group methods shared with File (File is the root group, as in h5py). */
+extern const luaL_Reg h5_group_methods[];
+/* Add methods to both Group and File (root group), e.g. create_dataset. */
+void h5_add_location_methods(lua_State *L, const luaL_Reg *methods);
+/* Child lookup used by File's and Group's __index: pushes object or nil. */
+int h5_group_lookup(lua_State *L, int loc_idx, const char *path);
+
+#endif

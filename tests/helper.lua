@@ -1,0 +1,127 @@
+--- Test helpers (LuaRocks' test_env): temp files, running h5lua and python
+-- as subprocesses, shared data paths, open-identifier checks.
+local helper = {}
+
+local h5 = require "h5"
+
+--- Absolute path of the repository root (the directory holding tests/).
+helper.root = (function()
+  local src = debug.getinfo(1, "S").source:sub(2)
+  local dir = src:match("^(.*)/tests/helper%.lua$") or "."
+  local p = io.popen("cd '" .. dir .. "' && pwd")
+  local abs = p:read("l")
+  p:close()
+  return abs
+end)()
+
+--- The h5lua binary under test (H5LUA_BIN overrides, e.g. the ASan build).
+helper.bin = os.getenv("H5LUA_BIN") or (helper.root .. "/build/h5lua")
+
+--- Debian's python3: the one python3-h5py is installed for.
+helper.python = "/usr/bin/python3"
+
+--- ../shared/data beside the checkout, or nil when it is absent.
+helper.data = (function()
+  local dir = helper.root .. "/../shared/data"
+  local f = io.open(dir .. "/README.md")
+  if f then
+    f:close()
+    return dir
+  end
+  return nil
+end)()
+
+--- Quote a string for /bin/sh.
+function helper.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local tmp_root
+--- A fresh temporary directory (removed by helper.cleanup()).
+function helper.tmpdir()
+  if not tmp_root then
+    local p = io.popen("mktemp -d /tmp/h5lua-test.XXXXXX")
+    tmp_root = p:read("l")
+    p:close()
+  end
+  local p = io.popen("mktemp -d " .. tmp_root .. "/d.XXXXXX")
+  local dir = p:read("l")
+  p:close()
+  return dir
+end
+
+--- A path for a new file inside a fresh temporary directory.
+function helper.tmpfile(name)
+  return helper.tmpdir() .. "/" .. (name or "test.h5")
+end
+
+function helper.cleanup()
+  if tmp_root then
+    os.execute("rm -rf " .. helper.quote(tmp_root))
+    tmp_root = nil
+  end
+end
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function helper.read_file(path) return slurp(path) end
+
+function helper.write_file(path, content)
+  local f = assert(io.open(path, "wb"))
+  f:write(content)
+  f:close()
+end
+
+--- Run a shell command; returns {code=, stdout=, stderr=}.
+-- opts.stdin: text fed to standard input; opts.env: {NAME=value}.
+function helper.sh(cmd, opts)
+  opts = opts or {}
+  local dir = helper.tmpdir()
+  local env = ""
+  for k, v in pairs(opts.env or {}) do env = env .. k .. "=" .. helper.quote(v) .. " " end
+  local input = "/dev/null"
+  if opts.stdin then
+    input = dir .. "/stdin"
+    helper.write_file(input, opts.stdin)
+  end
+  local full = string.format("cd %s && %s%s <%s >%s 2>%s; echo $?",
+    helper.quote(opts.cwd or helper.root), env, cmd, input, dir .. "/out", dir .. "/err")
+  local p = io.popen(full)
+  local code = tonumber(p:read("a"):match("(%d+)%s*$"))
+  p:close()
+  return { code = code, stdout = slurp(dir .. "/out"), stderr = slurp(dir .. "/err") }
+end
+
+--- Run h5lua with the given arguments (a list of strings).
+function helper.h5lua(args, opts)
+  local parts = { helper.quote(helper.bin) }
+  for _, a in ipairs(args or {}) do parts[#parts + 1] = helper.quote(a) end
+  return helper.sh(table.concat(parts, " "), opts)
+end
+
+--- Run a Python snippet with Debian's python3 (h5py available).
+function helper.python_run(code, opts)
+  local dir = helper.tmpdir()
+  helper.write_file(dir .. "/snippet.py", code)
+  return helper.sh(helper.python .. " " .. helper.quote(dir .. "/snippet.py"), opts)
+end
+
+--- Fail unless no HDF5 identifier is open (every spec cleans up after itself).
+function helper.assert_no_open_ids()
+  collectgarbage()
+  collectgarbage()
+  local n, by_kind = h5.open_ids()
+  if n ~= 0 then
+    error(string.format("%d HDF5 identifiers left open (files %d, groups %d, datasets %d, "
+      .. "datatypes %d, attributes %d)", n, by_kind.file, by_kind.group, by_kind.dataset,
+      by_kind.datatype, by_kind.attribute), 2)
+  end
+end
+
+return helper

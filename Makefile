@@ -26,7 +26,7 @@ ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARNINGS) $(SANITIZE) -fPIC -MMD -MP \
 
 DEB_PACKAGES = pkg-config libhdf5-dev liblua5.4-dev lua5.4 lua-cjson lua-argparse \
                lua-busted libreadline-dev liblzf-dev hdf5-tools python3-h5py \
-               python3-gemmi valgrind tmux
+               python3-gemmi valgrind tmux time
 
 HOST_SRC = $(wildcard host/*.c)
 BIND_SRC = $(wildcard bindings/*.c)

@@ -461,6 +461,7 @@ static int group_link_info(lua_State *L) {
  * expand_soft, expand_external, without_attrs (h5py's flags). H5Ocopy. */
 static int group_copy(lua_State *L) {
   h5_handle *h = h5_check_location(L, 1);
+  lua_settop(L, 5);  /* optional arguments stay at their positions */
   hid_t src_loc = h->id;
   const char *src_name;
   if (lua_type(L, 2) == LUA_TSTRING) {

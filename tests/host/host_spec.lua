@@ -146,7 +146,7 @@ print(arg[-1] ~= nil)
     it("finds h5, cjson, argparse and the in-tree scripts with no setup", function()
       local r = run({ "-E", "-e", [[
 print(type(require "h5".open), type(require "cjson".decode),
-      type(require "argparse".parse), type(require "h5lua.cli".main))]] })
+      type(require "argparse" "x".parse), type(require "h5lua.cli".main))]] })
       assert.equal(0, r.code, r.stderr)
       assert.equal("function\tfunction\tfunction\tfunction\n", r.stdout)
     end)

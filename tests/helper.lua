@@ -98,9 +98,15 @@ function helper.sh(cmd, opts)
   return { code = code, stdout = slurp(dir .. "/out"), stderr = slurp(dir .. "/err") }
 end
 
+-- Under `make valgrind`, child h5lua processes run under valgrind too: an
+-- error or definite leak turns their exit code into 99.
+local valgrind_prefix = os.getenv("H5LUA_VALGRIND")
+  and "valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "
+  or ""
+
 --- Run h5lua with the given arguments (a list of strings).
 function helper.h5lua(args, opts)
-  local parts = { helper.quote(helper.bin) }
+  local parts = { valgrind_prefix .. helper.quote(helper.bin) }
   for _, a in ipairs(args or {}) do parts[#parts + 1] = helper.quote(a) end
   return helper.sh(table.concat(parts, " "), opts)
 end

@@ -37,7 +37,7 @@ H5LUA = $(BUILD)/h5lua
 H5SO = $(BUILD)/h5.so
 TESTFLAGS ?=
 
-.PHONY: all deps test test-quick run bench asan valgrind install uninstall clean
+.PHONY: all deps test test-quick run bench asan valgrind fuzz install uninstall clean
 
 all: $(H5LUA) $(H5SO)
 
@@ -99,6 +99,29 @@ valgrind: deps
 	  --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	  $(H5LUA) tests/run.lua $(TESTFLAGS)
 
+# Coverage-guided fuzzing of file opening and walking (libFuzzer, ASan, UBSan).
+# Findings land in build-fuzz/crashes/; FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 600
+FUZZ_BIN = build-fuzz/fuzz_h5
+$(FUZZ_BIN): $(BIND_SRC) tests/fuzz/fuzz_h5.c bindings/h5_internal.h Makefile
+	mkdir -p build-fuzz
+	clang -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	  $(CPPFLAGS_ALL) $(LUA_CFLAGS) $(HDF5_CFLAGS) -o $@ $(BIND_SRC) tests/fuzz/fuzz_h5.c \
+	  $(LUA_LIBS) $(HDF5_LIBS) $(LZF_LIBS) -lm
+
+fuzz: deps
+	@$(MAKE) --no-print-directory all $(FUZZ_BIN)
+	mkdir -p build-fuzz/corpus build-fuzz/crashes
+	$(H5LUA) tests/fuzz/seeds.lua build-fuzz/seeds
+	H5LUA_ROOT=$(CURDIR) ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+	  $(FUZZ_BIN) -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+	  -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096 -max_len=65536 \
+	  -artifact_prefix=build-fuzz/crashes/ \
+	  build-fuzz/corpus build-fuzz/seeds $(wildcard ../shared/data/hdf5-samples) \
+	  > build-fuzz/last-run.log 2>&1 || true
+	@grep -E 'INFO: fuzzed for|SUMMARY: ' build-fuzz/last-run.log | sort | uniq -c
+	@echo "findings in build-fuzz/crashes/: $$(ls build-fuzz/crashes | wc -l)"
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/h5lua \
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4
@@ -112,4 +135,4 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/h5.so
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

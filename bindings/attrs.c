@@ -54,6 +54,7 @@ static void push_owner_name(lua_State *L, int idx) {
 /* Push the value of attribute name of loc.  Returns 1, or 0 with an error
  * message pushed. */
 static int read_attr(lua_State *L, hid_t loc, const char *name) {
+  H5_OPERATION("reading an attribute");
   hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
   if (attr < 0) {
     h5_push_error(L, "cannot open attribute '%s'", name);
@@ -249,6 +250,7 @@ static int attrs_keys(lua_State *L) {
   hid_t loc = check_attrs(L, 1);
   attr_names an = {NULL, 0, 0, 0};
   hsize_t idx = 0;
+  H5_OPERATION("listing attributes");
   herr_t r = H5Aiterate2(loc, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_attr, &an);
   if (r < 0 && !an.failed) {
     for (size_t i = 0; i < an.n; i++) free(an.names[i]);

@@ -97,6 +97,7 @@ static int file_open(lua_State *L) {
   }
   hid_t id;
   const char *doing;
+  H5_OPERATION("opening a file");
   switch (m) {
     case H5M_R: id = H5Fopen(path, H5F_ACC_RDONLY, fapl); doing = "for reading"; break;
     case H5M_RW: id = H5Fopen(path, H5F_ACC_RDWR, fapl); doing = "for writing"; break;

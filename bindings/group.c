@@ -51,6 +51,7 @@ static herr_t collect_link(hid_t g, const char *name, const H5L_info_t *info, vo
 static int list_links(hid_t loc, name_list *nl) {
   memset(nl, 0, sizeof *nl);
   hsize_t idx = 0;
+  H5_OPERATION("listing a group");
   if (H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, nl) < 0) {
     if (nl->failed) H5Eclear2(H5E_DEFAULT);
     return -1;
@@ -99,6 +100,7 @@ int h5_group_lookup(lua_State *L, int loc_idx, const char *path) {
     lua_pushnil(L);
     return 1;
   }
+  H5_OPERATION("opening an object");
   hid_t id = H5Oopen(h->id, path, H5P_DEFAULT);
   if (id < 0) {
     const char *full = push_full_path(L, h->id, path);
@@ -312,6 +314,7 @@ static int group_visit(lua_State *L) {
   luaL_checktype(L, 2, LUA_TFUNCTION);
   name_list nl;
   memset(&nl, 0, sizeof nl);
+  H5_OPERATION("visiting the objects of a group");
   if (H5Ovisit2(h->id, H5_INDEX_NAME, H5_ITER_INC, collect_object, &nl, H5O_INFO_BASIC) < 0) {
     int oom = nl.failed;
     name_list_free(&nl);

@@ -37,6 +37,12 @@ typedef struct h5_handle {
 /* File modes as h5py names them; stored so f.mode reads back. */
 typedef enum { H5M_R, H5M_RW, H5M_W, H5M_X, H5M_A } h5_filemode;
 
+/* The HDF5 operation under way, for the host's crash report: a few damaged
+ * or newer files crash libhdf5 1.10 itself (1.12 references in attributes
+ * make H5Aiterate2 fault), where no check before the call can help. */
+extern const char *volatile h5_operation;
+#define H5_OPERATION(what) (h5_operation = (what))
+
 /* ---- errors.c ---------------------------------------------------------- */
 
 /* Raise "h5: <formatted text>: <innermost HDF5 reason>".  Call it right after

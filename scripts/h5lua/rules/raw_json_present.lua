@@ -1,0 +1,11 @@
+--- raw_json_present: every structure has its raw_json (seed check).
+return {
+  name = "raw_json_present",
+  severity = "warning",
+  description = "Every /structures/<refcode> has a raw_json dataset.",
+  raw = function(raw, refcode, report)
+    if raw == nil then
+      report(string.format("Structure %s missing raw_json", refcode))
+    end
+  end,
+}

@@ -1,0 +1,866 @@
+--- Importing structures into a store: CIF files, directories of them
+-- (searched recursively), JSON files and JSON Lines files.
+--
+-- The flow is: inputs (paths) -> files -> one reading per file (a list of
+-- items `{refcode, json}`, plus failures) -> duplicate handling -> the
+-- store's batch writer (`s:write_many`), fed by an iterator so memory stays
+-- bounded however many files there are.
+--
+-- What a file gives:
+--
+-- * `.cif`: one item per data block that holds a structure (h5lua.cif),
+--   refcode = the block name, JSON = the structure record encoded once by
+--   `import.encode` (keys in a fixed order, so the same CIF always gives the
+--   same bytes). Blocks without a structure are ignored when the file has
+--   others; a file without any structure fails with the first reason.
+-- * `.json`: one structure object (refcode: its `refcode` field, else its
+--   `identifier`, else the file name), a list of structure objects, or an
+--   object mapping refcodes to structure objects (the seed's
+--   `structures_data`). The JSON text is stored byte-for-byte as written.
+-- * `.jsonl`, `.ndjson`: one structure object per line, refcode from its
+--   `refcode` or `identifier` field; a line `{"refcode": ..., "raw_json":
+--   "..."}` stores the string `raw_json`. A bad line fails alone.
+-- * anything else named explicitly is read as CIF (the CIF reader says
+--   clearly when it is not); inside directories only the extensions above
+--   are picked up (case-insensitive), hidden entries skipped.
+--
+-- Duplicates: a record whose JSON is byte-identical to what the store
+-- already holds under its refcode is "unchanged" and not written again, so
+-- re-importing the same inputs changes nothing. A refcode that the store
+-- (or an earlier input of the same run) holds with different content is a
+-- duplicate, handled by `on_duplicate`: "replace" (the default: the later
+-- one wins, as writing a refcode does everywhere in the store), "skip"
+-- (the first one stays) or "rename" (the newcomer becomes REFCODE_2,
+-- REFCODE_3, ...; an identical record already under one of those names is
+-- unchanged, so renaming is idempotent too).
+--
+-- Parallel parsing: with `jobs` > 1 and enough CIF text to pay for it, the
+-- files are cut into batches that child `h5lua` processes read (see
+-- `import.worker`); the parent writes their results in input order, so the
+-- outcome is the same as with one job.
+--
+-- @module h5lua.import
+
+local cjson = require "cjson"
+local cif = require "h5lua.cif"
+local lfs = require "lfs"
+
+local format, concat = string.format, table.concat
+
+local import = {}
+
+--- The `on_duplicate` modes.
+import.DUPLICATE_MODES = { "replace", "skip", "rename" }
+
+--- Minimum amount of CIF text (bytes) per job before parallel parsing is
+-- used: below it, starting child processes costs more than it saves (see
+-- `import.run`'s `jobs`).
+import.PARALLEL_MIN_BYTES = 512 * 1024
+
+---------------------------------------------------------------------------
+-- Small helpers
+---------------------------------------------------------------------------
+
+local ok_system, system = pcall(require, "system")
+
+-- Wall-clock seconds (os.clock would count only this process's CPU time).
+local function now()
+  if ok_system and system.gettime then return system.gettime() end
+  return os.time()
+end
+
+local function slurp(path)
+  local f, err = io.open(path, "rb")
+  if not f then error("cannot open " .. err, 0) end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- One line: errors must never spill tracebacks or newlines into a summary.
+local function one_line(msg)
+  msg = tostring(msg)
+  return (msg:gsub("%s*\n.*$", ""))
+end
+
+local function basename(path)
+  return path:match("([^/]+)/*$") or path
+end
+
+---------------------------------------------------------------------------
+-- JSON encoding of structure records
+---------------------------------------------------------------------------
+
+-- Keys come out in this order (a reader sees the identity first, the atoms
+-- last); any other key follows, sorted. Lua's table order is not stable
+-- from one process to the next, and the same input must give the same
+-- bytes for re-imports to change nothing.
+local KEY_ORDER = {
+  "identifier", "refcode", "formula", "space_group", "space_group_number",
+  "space_group_hall", "crystal_system", "cell_lengths", "cell_lengths_su",
+  "cell_angles", "cell_angles_su", "cell_volume", "z", "atoms",
+  "label", "symbol", "coords", "occupancy",
+}
+local RANK = {}
+for i, k in ipairs(KEY_ORDER) do RANK[k] = i end
+
+local ESCAPES = {
+  ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t",
+}
+
+-- Latin-1 bytes to UTF-8: CIFs that are not UTF-8 are nearly always
+-- Latin-1 (or its Windows superset), and HDF5 strings here are UTF-8.
+local function latin1_to_utf8(s)
+  return (s:gsub("[\128-\255]", function(c) return utf8.char(c:byte()) end))
+end
+
+local function encode_string(s)
+  if not s:find('[%c"\\\128-\255]') then return '"' .. s .. '"' end
+  if not utf8.len(s) then s = latin1_to_utf8(s) end
+  s = s:gsub('[%c"\\]', function(c)
+    return ESCAPES[c] or format("\\u%04x", c:byte())
+  end)
+  return '"' .. s .. '"'
+end
+
+-- The shortest decimal form that reads back as the same double; floats
+-- keep a ".0" so they stay floats in Python (90.0, not 90).
+local function encode_number(x)
+  if math.type(x) == "integer" then return format("%d", x) end
+  if x ~= x or x == math.huge or x == -math.huge then return "null" end
+  local s = tostring(x) -- "%.14g" plus ".0": nearly always exact already
+  if tonumber(s) == x then return s end
+  for digits = 15, 17 do
+    s = format("%." .. digits .. "g", x)
+    if tonumber(s) == x then break end
+  end
+  if not s:find("[.eEn]") then s = s .. ".0" end
+  return s
+end
+
+local function is_array(t)
+  return t[1] ~= nil or next(t) == nil
+end
+
+local function key_before(a, b)
+  local ra, rb = RANK[a], RANK[b]
+  if ra and rb then return ra < rb end
+  if ra or rb then return ra ~= nil end
+  return a < b
+end
+
+local function encode_value(v, out)
+  local t = type(v)
+  if t == "string" then
+    out[#out + 1] = encode_string(v)
+  elseif t == "number" then
+    out[#out + 1] = encode_number(v)
+  elseif t == "boolean" then
+    out[#out + 1] = v and "true" or "false"
+  elseif t == "nil" or v == cjson.null then
+    out[#out + 1] = "null"
+  elseif t == "table" then
+    if is_array(v) then
+      out[#out + 1] = "["
+      for i = 1, #v do
+        if i > 1 then out[#out + 1] = ", " end
+        encode_value(v[i], out)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys = {}
+      for k in pairs(v) do
+        if type(k) ~= "string" then
+          error(format("cannot encode a table with a %s key as JSON", type(k)), 0)
+        end
+        keys[#keys + 1] = k
+      end
+      table.sort(keys, key_before)
+      out[#out + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then out[#out + 1] = ", " end
+        out[#out + 1] = encode_string(k)
+        out[#out + 1] = ": "
+        encode_value(v[k], out)
+      end
+      out[#out + 1] = "}"
+    end
+  else
+    error(format("cannot encode a %s as JSON", t), 0)
+  end
+end
+
+--- Encode a structure record as JSON, deterministically.
+-- Keys in a fixed order (identifier, formula, space group, cell, atoms,
+-- then any other key sorted); numbers in their shortest exact form, floats
+-- with a decimal point; strings that are not UTF-8 read as Latin-1.
+-- @tparam table record
+-- @treturn string JSON text
+-- @raise "cannot encode a <type> as JSON" for functions, userdata, ...
+function import.encode(record)
+  local out = {}
+  encode_value(record, out)
+  return concat(out)
+end
+
+---------------------------------------------------------------------------
+-- Raw JSON spans: the text of each element of a top-level array or object,
+-- so that a list of structures is stored byte-for-byte, not re-encoded.
+---------------------------------------------------------------------------
+
+-- Position just after the JSON string that opens at i.
+local function skip_string(text, i)
+  local j = i + 1
+  while true do
+    local q = text:find('["\\]', j)
+    if not q then return #text + 1 end
+    if text:byte(q) == 92 then j = q + 2 else return q + 1 end
+  end
+end
+
+-- Position just after the JSON value that starts at i (text is valid JSON).
+local function skip_value(text, i)
+  local c = text:sub(i, i)
+  if c == '"' then return skip_string(text, i) end
+  if c == "{" or c == "[" then
+    local depth, j = 0, i
+    while true do
+      local k = text:find('[][{}"]', j)
+      if not k then return #text + 1 end
+      local ch = text:sub(k, k)
+      if ch == '"' then
+        j = skip_string(text, k)
+      else
+        depth = depth + ((ch == "{" or ch == "[") and 1 or -1)
+        j = k + 1
+        if depth == 0 then return j end
+      end
+    end
+  end
+  return text:find("[%s,%]}]", i) or #text + 1
+end
+
+local function skip_space(text, i)
+  return text:find("[^ \t\r\n]", i) or #text + 1
+end
+
+-- Elements of the top-level container of valid JSON text: a list of
+-- { key = <decoded key or nil>, text = <raw value text> }.
+local function json_elements(text)
+  local out = {}
+  local i = skip_space(text, 1)
+  local open = text:sub(i, i)
+  local object = open == "{"
+  i = skip_space(text, i + 1)
+  while i <= #text and not text:find("^[%]}]", i) do
+    local key
+    if object then
+      local e = skip_string(text, i)
+      key = cjson.decode(text:sub(i, e - 1))
+      i = skip_space(text, e)
+      i = skip_space(text, i + 1) -- past ':'
+    end
+    local e = skip_value(text, i)
+    out[#out + 1] = { key = key, text = text:sub(i, e - 1) }
+    i = skip_space(text, e)
+    if text:sub(i, i) == "," then i = skip_space(text, i + 1) end
+  end
+  return out
+end
+
+---------------------------------------------------------------------------
+-- Reading one file
+---------------------------------------------------------------------------
+
+local KINDS = { cif = "cif", json = "json", jsonl = "jsonl", ndjson = "jsonl" }
+
+local function kind_of(path)
+  local ext = path:match("%.(%w+)$")
+  return ext and KINDS[ext:lower()]
+end
+
+local function trim(s)
+  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+-- The refcode a decoded JSON object names: `refcode`, else `identifier`.
+local function refcode_field(v)
+  if type(v) ~= "table" then return nil end
+  for _, k in ipairs({ "refcode", "identifier" }) do
+    if type(v[k]) == "string" and v[k] ~= "" then return v[k] end
+  end
+  return nil
+end
+
+local function cjson_reason(err)
+  return (one_line(err):gsub("^.-:%d+: ", ""))
+end
+
+local READERS = {}
+
+function READERS.cif(path, res)
+  local structures, skipped = cif.read_structures(path)
+  for _, s in ipairs(structures) do
+    res.items[#res.items + 1] = { refcode = s.identifier, json = import.encode(s),
+                                  where = "data_" .. s.identifier }
+  end
+  if #structures > 0 then
+    for _, skip in ipairs(skipped) do
+      res.ignored[#res.ignored + 1] = { name = skip.name, reason = skip.reason }
+    end
+  elseif #skipped == 0 then
+    res.failures[#res.failures + 1] = path .. ": no data block"
+  else
+    local msg = skipped[1].reason
+    if #skipped > 1 then
+      msg = msg .. format(" (and %d more data block%s without a structure)", #skipped - 1,
+        #skipped > 2 and "s" or "")
+    end
+    res.failures[#res.failures + 1] = msg
+  end
+end
+
+function READERS.json(path, res)
+  local text = slurp(path)
+  local ok, v = pcall(cjson.decode, text)
+  if not ok then
+    res.failures[#res.failures + 1] = path .. ": invalid JSON: " .. cjson_reason(v)
+    return
+  end
+  if type(v) ~= "table" then
+    res.failures[#res.failures + 1] = path .. ": expected a structure object, a list of "
+      .. "them or an object of them by refcode, found a JSON " .. type(v)
+    return
+  end
+  local elements = json_elements(text)
+  -- An object whose every member is an object maps refcodes to structures;
+  -- any other object is one structure.
+  local mapping = elements[1] ~= nil and elements[1].key ~= nil
+  for _, e in ipairs(elements) do
+    if e.key == nil or e.text:sub(1, 1) ~= "{" then mapping = false end
+  end
+  if elements[1] == nil or (elements[1].key ~= nil and not mapping) then
+    if v.raw_json ~= nil and type(v.raw_json) == "string" and refcode_field(v) then
+      res.items[1] = { refcode = refcode_field(v), json = v.raw_json, where = "raw_json" }
+    else
+      local name = basename(path):gsub("%.[^.]*$", "")
+      res.items[1] = { refcode = refcode_field(v) or name, json = trim(text) }
+    end
+    return
+  end
+  for i, e in ipairs(elements) do
+    local where = mapping and format("member '%s'", e.key) or format("item %d", i)
+    if e.text:sub(1, 1) ~= "{" then
+      res.failures[#res.failures + 1] = format("%s: %s: expected a structure object", path, where)
+    else
+      local refcode = mapping and e.key or refcode_field(v[i])
+      if refcode then
+        res.items[#res.items + 1] = { refcode = refcode, json = e.text, where = where }
+      else
+        res.failures[#res.failures + 1] = format(
+          "%s: %s: no refcode (a 'refcode' or 'identifier' field)", path, where)
+      end
+    end
+  end
+end
+
+function READERS.jsonl(path, res)
+  local n = 0
+  for line in io.lines(path) do
+    n = n + 1
+    line = trim(line)
+    if line ~= "" then
+      local ok, v = pcall(cjson.decode, line)
+      local where = format("%s:%d", path, n)
+      if not ok then
+        res.failures[#res.failures + 1] = where .. ": invalid JSON: " .. cjson_reason(v)
+      elseif type(v) ~= "table" or line:sub(1, 1) ~= "{" then
+        res.failures[#res.failures + 1] = where .. ": expected a structure object"
+      elseif not refcode_field(v) then
+        res.failures[#res.failures + 1] = where
+          .. ": no refcode (a 'refcode' or 'identifier' field)"
+      elseif type(v.raw_json) == "string" then
+        res.items[#res.items + 1] = { refcode = refcode_field(v), json = v.raw_json,
+                                      where = "line " .. n }
+      else
+        res.items[#res.items + 1] = { refcode = refcode_field(v), json = line,
+                                      where = "line " .. n }
+      end
+    end
+  end
+end
+
+--- Read one input file into items, without touching any store.
+-- @tparam table input `{path=, kind=}` as from `import.inputs` (kind "cif",
+--   "json" or "jsonl"; nil reads the file as CIF)
+-- @treturn table `{file=, items={{refcode=, json=, where=}}, failures={msg},
+--   ignored={{name=, reason=}}}`; every failure is one line starting with
+--   the file's path (CIF syntax errors: "<path>:<line>: ..."). Never raises.
+function import.read_file(input)
+  local path = input.path
+  local res = { file = path, items = {}, failures = {}, ignored = {} }
+  local ok, err = pcall(READERS[input.kind or "cif"], path, res)
+  if not ok then
+    err = one_line(err)
+    -- Messages that do not name the file yet ("cannot open ..." does).
+    if err:sub(1, #path) ~= path and not err:find(path, 1, true) then
+      err = path .. ": " .. err
+    end
+    res.items, res.ignored = {}, {}
+    res.failures[#res.failures + 1] = err
+  end
+  return res
+end
+
+---------------------------------------------------------------------------
+-- Inputs
+---------------------------------------------------------------------------
+
+--- Expand input paths into the list of files to read.
+-- Directories are searched recursively, in sorted order, for `.cif`,
+-- `.json`, `.jsonl` and `.ndjson` files (hidden entries skipped, symbolic
+-- links followed once); files named explicitly are read whatever their
+-- extension (as CIF when it is not a JSON one). A file reached twice is
+-- read once.
+-- @tparam table paths list of paths
+-- @treturn table list of `{path=, kind=, size=}`
+-- @treturn table list of failures `{file=, error=}` (missing paths,
+--   directories without any input file)
+function import.inputs(paths)
+  local files, failures, seen_file, seen_dir = {}, {}, {}, {}
+  local function add(path, attr, kind)
+    local id = attr.dev .. ":" .. attr.ino
+    if seen_file[id] then return end
+    seen_file[id] = true
+    files[#files + 1] = { path = path, kind = kind, size = attr.size }
+  end
+  local function walk(dir)
+    local attr = lfs.attributes(dir)
+    local id = attr.dev .. ":" .. attr.ino
+    if seen_dir[id] then return 0 end
+    seen_dir[id] = true
+    local names = {}
+    local ok, iter, state = pcall(lfs.dir, dir)
+    if not ok then
+      failures[#failures + 1] = { file = dir, error = dir .. ": " .. one_line(iter) }
+      return 0
+    end
+    for name in iter, state do
+      if name:sub(1, 1) ~= "." then names[#names + 1] = name end
+    end
+    table.sort(names)
+    local found = 0
+    for _, name in ipairs(names) do
+      local path = (dir:sub(-1) == "/" and dir or dir .. "/") .. name
+      local a = lfs.attributes(path)
+      if a and a.mode == "directory" then
+        found = found + walk(path)
+      elseif a and a.mode == "file" and kind_of(name) then
+        add(path, a, kind_of(name))
+        found = found + 1
+      end
+    end
+    return found
+  end
+  for _, path in ipairs(paths) do
+    local a, err = lfs.attributes(path)
+    if not a then
+      failures[#failures + 1] = { file = path, error = path .. ": "
+        .. (err and err:match(": (.*)$") or err or "no such file or directory") }
+    elseif a.mode == "directory" then
+      if walk(path) == 0 then
+        failures[#failures + 1] = { file = path, error = path
+          .. ": no CIF, JSON or JSON Lines file in this directory" }
+      end
+    else
+      add(path, a, kind_of(path) or "cif")
+    end
+  end
+  return files, failures
+end
+
+---------------------------------------------------------------------------
+-- Reading files, serially or in child processes
+---------------------------------------------------------------------------
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- The h5lua executable running this code (to start workers).
+-- @treturn string path
+function import.executable()
+  local exe = lfs.symlinkattributes("/proc/self/exe", "target")
+  if exe and exe:match("/h5lua[^/]*$") then return exe end
+  local ok, host = pcall(require, "h5lua.host")
+  if ok and type(host) == "table" and host.scripts_dir then
+    return host.scripts_dir .. "/../build/h5lua"
+  end
+  return "h5lua"
+end
+
+--- Worker entry point: read the inputs listed (JSON) in `list_path` and
+-- write one JSON line per file result (`import.read_file`) to `out_path`.
+-- Run by `import.run` in child processes as
+-- `h5lua -e "require('h5lua.import').worker(LIST, OUT)"`.
+-- @tparam string list_path
+-- @tparam string out_path
+function import.worker(list_path, out_path)
+  local inputs = cjson.decode(slurp(list_path))
+  local out = assert(io.open(out_path, "wb"))
+  for _, input in ipairs(inputs) do
+    out:write(cjson.encode(import.read_file(input)), "\n")
+  end
+  assert(out:close())
+end
+
+-- Cut files into about `n` contiguous batches of similar byte size.
+local function batches_of(files, n)
+  local total = 0
+  for _, f in ipairs(files) do total = total + (f.size or 0) end
+  local target = math.max(1, total / n)
+  local out, cur, size = {}, {}, 0
+  for _, f in ipairs(files) do
+    cur[#cur + 1] = f
+    size = size + (f.size or 0)
+    if size >= target then
+      out[#out + 1], cur, size = cur, {}, 0
+    end
+  end
+  if #cur > 0 then out[#out + 1] = cur end
+  return out
+end
+
+-- Whether parallel parsing pays for `jobs` workers over these files.
+local function worth_parallel(files, jobs)
+  if jobs <= 1 or #files < 2 * jobs then return false end
+  local cif_bytes = 0
+  for _, f in ipairs(files) do
+    if f.kind == "cif" then cif_bytes = cif_bytes + (f.size or 0) end
+  end
+  return cif_bytes >= import.PARALLEL_MIN_BYTES * jobs
+end
+
+-- Iterator over file results in input order, read by `jobs` child
+-- processes (batches handed out in order, at most `jobs` running).
+local function parallel_results(files, jobs)
+  return coroutine.wrap(function()
+    local exe = import.executable()
+    local prefix = os.tmpname()
+    local batches = batches_of(files, jobs * 4)
+    local running, next_batch = {}, 1
+    local function launch(i)
+      local list, out, err = prefix .. "." .. i .. ".list", prefix .. "." .. i .. ".out",
+        prefix .. "." .. i .. ".err"
+      local f = assert(io.open(list, "wb"))
+      local plain = {}
+      for k, input in ipairs(batches[i]) do plain[k] = { path = input.path, kind = input.kind } end
+      f:write(cjson.encode(plain))
+      f:close()
+      local code = format("require('h5lua.import').worker(%q, %q)", list, out)
+      local p = assert(io.popen(format("%s -e %s 2>%s", quote(exe), quote(code), quote(err))))
+      running[#running + 1] = { i = i, p = p, list = list, out = out, err = err }
+    end
+    local ok, failure = pcall(function()
+      while next_batch <= #batches or #running > 0 do
+        while #running < jobs and next_batch <= #batches do
+          launch(next_batch)
+          next_batch = next_batch + 1
+        end
+        local job = table.remove(running, 1)
+        job.p:read("a")
+        local exited = job.p:close()
+        local results = {}
+        if exited then
+          for line in io.lines(job.out) do results[#results + 1] = cjson.decode(line) end
+        end
+        if #results ~= #batches[job.i] then
+          -- A worker that died: read its batch here instead.
+          results = {}
+          for k, input in ipairs(batches[job.i]) do results[k] = import.read_file(input) end
+        end
+        for _, path in ipairs({ job.list, job.out, job.err }) do os.remove(path) end
+        for _, r in ipairs(results) do coroutine.yield(r) end
+      end
+    end)
+    for _, job in ipairs(running) do
+      pcall(job.p.close, job.p)
+      for _, path in ipairs({ job.list, job.out, job.err }) do os.remove(path) end
+    end
+    os.remove(prefix)
+    if not ok then error(failure, 0) end
+  end)
+end
+
+--- Iterate over the readings of files (`import.read_file` results), in
+-- input order.
+-- @tparam table files list from `import.inputs`
+-- @tparam[opt=1] integer jobs child processes to read with, used only when
+--   there is enough CIF text for them to pay off
+-- @treturn function iterator giving one result table per file
+-- @treturn boolean whether child processes are used
+function import.readings(files, jobs)
+  jobs = jobs or 1
+  if worth_parallel(files, jobs) then return parallel_results(files, jobs), true end
+  local i = 0
+  return function()
+    i = i + 1
+    if files[i] then return import.read_file(files[i]) end
+  end, false
+end
+
+---------------------------------------------------------------------------
+-- Importing into a store
+---------------------------------------------------------------------------
+
+local function check_mode(mode)
+  for _, m in ipairs(import.DUPLICATE_MODES) do
+    if m == mode then return true end
+  end
+  return false
+end
+
+--- Import files into a store.
+-- @tparam string|table target a store path (created when missing), an open
+--   store (`h5lua.store`) or an open h5 File
+-- @tparam string|table paths an input path or a list of them
+-- @tparam[opt] table opts
+--   `on_duplicate` ("replace" | "skip" | "rename", default "replace"),
+--   `jobs` (child processes for parsing, default 1),
+--   `progress` (true/false; default: on a terminal),
+--   `on_file = function(result)` (called after each file is read)
+-- @treturn table summary: `files` (count read), `imported` (written: new,
+--   replaced and renamed), `replaced`, `renamed`, `unchanged`, `skipped`
+--   (duplicates kept out), `failed` (count), `failures` (list of
+--   `{file=, error=}`, each error one line naming the file), `duplicates`
+--   (list of `{refcode=, file=, other=, action=, as=}`, `other` being the
+--   earlier input file or "the store"), `ignored` (data blocks without a
+--   structure in files that had others: `{file=, name=, reason=}`),
+--   `refcodes` (`{[file] = {refcode, ...}}`: where each file's structures
+--   are in the store), `total` (structures in the store afterwards),
+--   `parallel` (whether workers were used), `elapsed` (seconds)
+-- @raise for a bad `on_duplicate` or `jobs`, and when the store cannot be
+--   opened or written
+function import.run(target, paths, opts)
+  opts = opts or {}
+  if type(paths) == "string" then paths = { paths } end
+  local mode = opts.on_duplicate or "replace"
+  if not check_mode(mode) then
+    error(format("on_duplicate must be one of %s, got '%s'",
+      concat(import.DUPLICATE_MODES, ", "), tostring(mode)), 2)
+  end
+  local jobs = opts.jobs or 1
+  if math.type(jobs) ~= "integer" or jobs < 1 then
+    error(format("jobs must be a positive integer, got %s", tostring(jobs)), 2)
+  end
+  local t0 = now()
+  local store = require "h5lua.store"
+
+  local summary = {
+    files = 0, imported = 0, replaced = 0, renamed = 0, unchanged = 0, skipped = 0,
+    failed = 0, failures = {}, duplicates = {}, ignored = {}, refcodes = {},
+    parallel = false,
+  }
+  local function fail(file, msg)
+    summary.failed = summary.failed + 1
+    summary.failures[#summary.failures + 1] = { file = file, error = msg }
+  end
+
+  local files, input_failures = import.inputs(paths)
+  for _, f in ipairs(input_failures) do fail(f.file, f.error) end
+
+  local st, owned
+  if type(target) == "table" and target.write_many then
+    st, owned = target, false
+  else
+    st, owned = store.open(target, { mode = "a" }), true
+  end
+
+  local ok, err = pcall(function()
+    local existing = {}
+    for _, r in ipairs(st:refcodes()) do existing[r] = true end
+    -- refcode -> { file=, json= } for what this run has put (or kept) there.
+    local taken = {}
+    -- refcode -> { file=, where=, action= } for the writes handed to the store.
+    local planned = {}
+
+    local function stored_json(refcode)
+      local entry = taken[refcode]
+      if entry then return entry.json end
+      if existing[refcode] then return st:read(refcode) end
+      return nil
+    end
+
+    local function place(refcode, file)
+      local list = summary.refcodes[file]
+      if not list then
+        list = {}
+        summary.refcodes[file] = list
+      end
+      list[#list + 1] = refcode
+    end
+
+    local function unplace(refcode, file)
+      local list = summary.refcodes[file] or {}
+      for i = #list, 1, -1 do
+        if list[i] == refcode then table.remove(list, i) end
+      end
+    end
+
+    -- The refcode to write an item under, or nil when nothing is written.
+    local function resolve(item, file)
+      local refcode, json = item.refcode, item.json
+      local good, why = store.check_refcode(refcode)
+      if not good then
+        fail(file, format("%s: %s: cannot be a refcode: %s", file,
+          item.where or refcode, why))
+        return nil
+      end
+      local current = stored_json(refcode)
+      local other = taken[refcode] and taken[refcode].file or "the store"
+      if current == nil then
+        planned[refcode] = { file = file, where = item.where, action = "new" }
+      elseif current == json then
+        summary.unchanged = summary.unchanged + 1
+        taken[refcode] = { file = file, json = json }
+        place(refcode, file)
+        return nil
+      elseif mode == "skip" then
+        summary.skipped = summary.skipped + 1
+        summary.duplicates[#summary.duplicates + 1] = {
+          refcode = refcode, file = file, other = other, action = "skipped" }
+        if not taken[refcode] then taken[refcode] = { file = "the store", json = current } end
+        return nil
+      elseif mode == "replace" then
+        if taken[refcode] then unplace(refcode, taken[refcode].file) end
+        planned[refcode] = { file = file, where = item.where, action = "replaced" }
+        summary.duplicates[#summary.duplicates + 1] = {
+          refcode = refcode, file = file, other = other, action = "replaced" }
+      else -- rename
+        local n, name = 2, nil
+        while true do
+          name = refcode .. "_" .. n
+          local there = stored_json(name)
+          if there == nil then break end
+          if there == json then
+            summary.unchanged = summary.unchanged + 1
+            taken[name] = { file = file, json = json }
+            place(name, file)
+            return nil
+          end
+          n = n + 1
+        end
+        if not taken[refcode] then taken[refcode] = { file = "the store", json = current } end
+        summary.duplicates[#summary.duplicates + 1] = {
+          refcode = refcode, file = file, other = other, action = "renamed", as = name }
+        planned[name] = { file = file, where = item.where, action = "renamed" }
+        refcode = name
+      end
+      taken[refcode] = { file = file, json = json }
+      place(refcode, file)
+      return refcode, json
+    end
+
+    local readings, parallel = import.readings(files, jobs)
+    summary.parallel = parallel
+    local source = coroutine.wrap(function()
+      for res in readings do
+        summary.files = summary.files + 1
+        for _, msg in ipairs(res.failures) do fail(res.file, msg) end
+        for _, ig in ipairs(res.ignored) do
+          summary.ignored[#summary.ignored + 1] = { file = res.file, name = ig.name,
+                                                    reason = ig.reason }
+        end
+        for _, item in ipairs(res.items) do
+          local refcode, json = resolve(item, res.file)
+          if refcode then coroutine.yield(refcode, json) end
+        end
+        if opts.on_file then opts.on_file(res) end
+      end
+    end)
+
+    local result = st:write_many(source, { on_error = "collect", progress = opts.progress })
+    for _, f in ipairs(result.failed or {}) do
+      local plan = planned[f.refcode] or {}
+      fail(plan.file or "?", format("%s: %s: %s", plan.file or "?",
+        plan.where or f.refcode, one_line(f.error)))
+      if plan.file then unplace(f.refcode, plan.file) end
+      planned[f.refcode] = nil
+    end
+    for _, plan in pairs(planned) do
+      summary.imported = summary.imported + 1
+      if plan.action == "replaced" then summary.replaced = summary.replaced + 1 end
+      if plan.action == "renamed" then summary.renamed = summary.renamed + 1 end
+    end
+
+    summary.total = st:count()
+    if summary.imported > 0 and st.log then
+      st:log("import", format("imported %d structures from %d files", summary.imported,
+        summary.files), {
+          imported = summary.imported, replaced = summary.replaced, renamed = summary.renamed,
+          unchanged = summary.unchanged, skipped = summary.skipped, failed = summary.failed,
+          on_duplicate = mode,
+        })
+    end
+  end)
+  if owned then st:close() end
+  if not ok then error(err, 0) end
+  summary.elapsed = now() - t0
+  return summary
+end
+
+---------------------------------------------------------------------------
+-- Summary text
+---------------------------------------------------------------------------
+
+local function plural(n, word)
+  return format("%d %s%s", n, word, n == 1 and "" or "s")
+end
+
+--- The summary of an import as text, one line per point.
+-- @tparam table summary from `import.run`
+-- @tparam[opt] table opts `limit` (failures and duplicates listed, default
+--   all), `ignored` (list ignored data blocks too)
+-- @treturn string ending with a newline
+function import.summary_text(summary, opts)
+  opts = opts or {}
+  local lines = {}
+  local extra = {}
+  if summary.replaced > 0 then extra[#extra + 1] = summary.replaced .. " replaced" end
+  if summary.renamed > 0 then extra[#extra + 1] = summary.renamed .. " renamed" end
+  lines[1] = format("%s read: %d imported%s, %d unchanged, %d skipped (duplicates), %d failed",
+    plural(summary.files, "file"), summary.imported,
+    #extra > 0 and " (" .. concat(extra, ", ") .. ")" or "",
+    summary.unchanged, summary.skipped, summary.failed)
+  local limit = opts.limit or math.huge
+  local function list(title, items, render)
+    if #items == 0 then return end
+    lines[#lines + 1] = title
+    for i, item in ipairs(items) do
+      if i > limit then
+        lines[#lines + 1] = format("  ... and %d more", #items - limit)
+        break
+      end
+      lines[#lines + 1] = "  " .. render(item)
+    end
+  end
+  list("failed:", summary.failures, function(f) return f.error end)
+  list("duplicates:", summary.duplicates, function(d)
+    if d.action == "renamed" then
+      return format("%s in %s (also in %s): renamed %s", d.refcode, d.file, d.other, d.as)
+    elseif d.action == "replaced" then
+      return format("%s in %s replaced the one from %s", d.refcode, d.file, d.other)
+    end
+    return format("%s in %s skipped (kept the one from %s)", d.refcode, d.file, d.other)
+  end)
+  if opts.ignored then
+    list("data blocks without a structure:", summary.ignored, function(g) return g.reason end)
+  elseif #summary.ignored > 0 then
+    lines[#lines + 1] = format("%s without a structure ignored",
+      plural(#summary.ignored, "data block"))
+  end
+  return concat(lines, "\n") .. "\n"
+end
+
+return import

@@ -37,7 +37,7 @@ H5LUA = $(BUILD)/h5lua
 H5SO = $(BUILD)/h5.so
 TESTFLAGS ?=
 
-.PHONY: all deps test test-quick run bench asan valgrind fuzz install uninstall clean
+.PHONY: all deps test test-quick run bench asan asan-build valgrind fuzz install uninstall clean
 
 all: $(H5LUA) $(H5SO)
 
@@ -67,10 +67,12 @@ deps:
 	  echo "installed:$$missing"; \
 	fi
 
-# The whole suite, run inside build/h5lua; ends with "N passed, N failed".
+# The whole suite inside build/h5lua, then again inside the ASan/UBSan build;
+# ends with the combined line "N passed, N failed".
 test: deps
 	@$(MAKE) --no-print-directory all
-	$(H5LUA) tests/run.lua $(TESTFLAGS)
+	@$(MAKE) --no-print-directory asan-build
+	tests/suite.sh $(TESTFLAGS)
 
 # Without installing anything (for a developer loop).
 test-quick: all
@@ -85,9 +87,11 @@ bench: deps
 	$(H5LUA) tests/bench/run.lua
 
 # The suite again, built with AddressSanitizer and UBSan into build-asan/.
-asan: deps
+asan-build:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
+
+asan: deps asan-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  H5LUA_BIN=$(CURDIR)/build-asan/h5lua build-asan/h5lua tests/run.lua $(TESTFLAGS)

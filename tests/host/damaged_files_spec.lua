@@ -11,10 +11,24 @@ local function walk(path)
   return helper.h5lua({ helper.root .. "/tests/fuzz/walk.lua", path })
 end
 
+-- Files known to fault inside libhdf5 1.10 itself (recorded reproducers).
+-- Under ASan the guard is off (ASan owns SIGSEGV): for these files only, an
+-- ASan report whose faulting frame is inside libhdf5 is the expected outcome.
+local function known_hdf5_crash(path)
+  local name = path:match("[^/]+$")
+  return name == "h5diff_attr1.h5" or name:match("^hdf5%-crash%-") ~= nil
+end
+
+local function faulted_in_libhdf5(stderr)
+  return stderr:match("ERROR: AddressSanitizer: SEGV")
+    and stderr:match("\n    #0 0x%x+ in [%w_]+ %(/[^)]*libhdf5[^)]*%)")
+end
+
 local function check(path)
   local r = walk(path)
-  assert(r.code == 0 or (r.code == 2 and r.stderr:match(GUARD)),
-    string.format("%s: exit %s\n%s", path, tostring(r.code), r.stderr))
+  local ok = r.code == 0 or (r.code == 2 and r.stderr:match(GUARD))
+    or (known_hdf5_crash(path) and faulted_in_libhdf5(r.stderr))
+  assert(ok, string.format("%s: exit %s\n%s", path, tostring(r.code), r.stderr))
 end
 
 describe("damaged files #cli", function()

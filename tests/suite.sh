@@ -1,0 +1,47 @@
+#!/bin/sh
+# make test: the suite with the normal build, then again with the ASan/UBSan
+# build (issue 8), each printing its own tally; ends with one combined line
+# "N passed, N failed" that CI reads.  Exit status: non-zero if either failed.
+set -u
+cd "$(dirname "$0")/.."
+mkdir -p build
+status=0
+run() {  # run LABEL LOG COMMAND...
+  label=$1 log=$2
+  shift 2
+  echo "=== $label"
+  "$@" 2>&1 | tee "$log"
+  code=$?
+  [ "$code" -eq 0 ] || status=1
+}
+tally() { grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1; }
+
+run "suite (build/h5lua)" build/test-normal.log \
+  sh -c 'build/h5lua tests/run.lua "$@"; echo "exit: $?" >&2' sh "$@"
+run "suite under ASan/UBSan (build-asan/h5lua)" build/test-asan.log \
+  env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" H5LUA_BIN="$PWD/build-asan/h5lua" \
+  sh -c 'build-asan/h5lua tests/run.lua "$@"; echo "exit: $?" >&2' sh "$@"
+
+passed=0 failed=0 skipped=0
+for log in build/test-normal.log build/test-asan.log; do
+  line=$(tally "$log")
+  if [ -z "$line" ]; then failed=$((failed + 1)); status=1; continue; fi
+  p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+  f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+  s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
+  grep -q '^exit: 0$' "$log" || status=1
+  # a sanitizer report fails the run even when busted counted the test as passed
+  if grep -qE '^(==[0-9]+==ERROR|SUMMARY: (Address|Undefined|Leak)Sanitizer)|runtime error:' "$log"; then
+    echo "sanitizer report in $log"; failed=$((failed + 1)); status=1
+  fi
+done
+[ "$failed" -eq 0 ] || status=1
+echo
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit $status

@@ -297,12 +297,32 @@ local function cjson_reason(err)
   return (one_line(err):gsub("^.-:%d+: ", ""))
 end
 
+-- Fields of a CIF record that are real numbers: written as floats (90.0,
+-- not 90) whatever the CIF wrote, so that every record has the same types.
+local FLOAT_LISTS = { cell_lengths = true, cell_lengths_su = true, cell_angles = true,
+                      cell_angles_su = true }
+
+local function floats(record)
+  for k in pairs(FLOAT_LISTS) do
+    local list = record[k]
+    if list then for i, x in ipairs(list) do list[i] = x + 0.0 end end
+  end
+  if record.cell_volume then record.cell_volume = record.cell_volume + 0.0 end
+  for _, atom in ipairs(record.atoms or {}) do
+    if atom.coords then
+      for i, x in ipairs(atom.coords) do atom.coords[i] = x + 0.0 end
+    end
+    if atom.occupancy then atom.occupancy = atom.occupancy + 0.0 end
+  end
+  return record
+end
+
 local READERS = {}
 
 function READERS.cif(path, res)
   local structures, skipped = cif.read_structures(path)
   for _, s in ipairs(structures) do
-    res.items[#res.items + 1] = { refcode = s.identifier, json = import.encode(s),
+    res.items[#res.items + 1] = { refcode = s.identifier, json = import.encode(floats(s)),
                                   where = "data_" .. s.identifier }
   end
   if #structures > 0 then

@@ -1,0 +1,220 @@
+-- Unit tests of the importer (scripts/h5lua/import.lua): inputs, readers,
+-- record encoding, parallel readings, and imports into a store.
+
+local import = require "h5lua.import"
+local cjson = require "cjson"
+local helper = require "helper"
+
+local here = debug.getinfo(1, "S").source:match("^@(.*)[/\\]") or "."
+local FIX = here .. "/../fixtures/import/"
+local SAMPLES = here .. "/../../scripts/examples/samples/"
+
+-- The readings of every file under a path, by file name (no directory).
+local function read_all(path, jobs)
+  local files = import.inputs({ path })
+  local out = {}
+  for r in import.readings(files, jobs) do out[r.file:match("[^/]+$")] = r end
+  return out
+end
+
+local function refcodes(items)
+  local out = {}
+  for i, item in ipairs(items) do out[i] = item.refcode end
+  return out
+end
+
+describe("h5lua.import", function()
+
+  after_each(function()
+    helper.cleanup()
+  end)
+
+  describe("inputs()", function()
+    it("finds CIF, JSON and JSON Lines files in directories recursively, sorted", function()
+      local files, failures = import.inputs({ FIX .. "mixed" })
+      local got = {}
+      for i, f in ipairs(files) do got[i] = f.path:sub(#FIX + 1) .. " " .. f.kind end
+      assert.same({
+        "mixed/sub/copper.cif cif", "mixed/sub/lines.jsonl jsonl", "mixed/sub/one.json json",
+        "mixed/two_blocks.cif cif",
+      }, got)
+      assert.same({}, failures)
+    end)
+
+    it("reads a file named explicitly whatever its extension, and each file once", function()
+      local files = import.inputs({ FIX .. "mixed/notes.txt", FIX .. "mixed/sub/copper.cif",
+        FIX .. "mixed/sub" })
+      local got = {}
+      for i, f in ipairs(files) do got[i] = f.path:sub(#FIX + 1) .. " " .. f.kind end
+      assert.same({ "mixed/notes.txt cif", "mixed/sub/copper.cif cif",
+        "mixed/sub/lines.jsonl jsonl", "mixed/sub/one.json json" }, got)
+    end)
+
+    it("reports missing paths and directories without input files", function()
+      local dir = helper.tmpdir()
+      helper.write_file(dir .. "/notes.txt", "nothing to import\n")
+      local files, failures = import.inputs({ dir .. "/missing.cif", dir })
+      assert.same({}, files)
+      assert.same({
+        { file = dir .. "/missing.cif", error = dir .. "/missing.cif: No such file or directory" },
+        { file = dir, error = dir .. ": no CIF, JSON or JSON Lines file in this directory" },
+      }, failures)
+    end)
+  end)
+
+  describe("read_file()", function()
+    it("gives one item per CIF data block holding a structure", function()
+      local r = read_all(FIX .. "mixed")["two_blocks.cif"]
+      assert.same({ "NACL01", "KCL01" }, refcodes(r.items))
+      assert.same({ "data_NACL01", "data_KCL01" }, { r.items[1].where, r.items[2].where })
+      assert.same({}, r.failures)
+      assert.same({ { name = "publication", reason = FIX .. "mixed/two_blocks.cif: "
+        .. "data_publication: no unit cell (_cell_length_a, _b, _c)" } }, r.ignored)
+    end)
+
+    it("encodes CIF records with a fixed key order and floats for real numbers", function()
+      local r = import.read_file({ path = FIX .. "mixed/sub/copper.cif", kind = "cif" })
+      assert.equal('{"identifier": "CU01", "space_group": "F m -3 m", '
+        .. '"cell_lengths": [3.6149, 3.6149, 3.6149], "cell_angles": [90.0, 90.0, 90.0], '
+        .. '"atoms": [{"label": "Cu1", "symbol": "Cu", "coords": [0.0, 0.0, 0.0]}]}',
+        r.items[1].json)
+    end)
+
+    it("gives the same bytes for the same CIF in another process", function()
+      local path = SAMPLES .. "aspirin.cif"
+      local mine = import.read_file({ path = path, kind = "cif" }).items[1].json
+      local res = helper.h5lua({ "-e", "io.write(require('h5lua.import').read_file({path="
+        .. string.format("%q", path) .. "}).items[1].json)" })
+      assert.equal(0, res.code, res.stderr)
+      assert.equal(mine, res.stdout)
+    end)
+
+    it("keeps a single JSON structure byte-for-byte, named by its identifier", function()
+      local path = FIX .. "mixed/sub/one.json"
+      local r = import.read_file({ path = path, kind = "json" })
+      assert.same({ "JSON01" }, refcodes(r.items))
+      assert.equal((helper.read_file(path):gsub("\n$", "")), r.items[1].json)
+      assert.truthy(r.items[1].json:find("0.30000000000000004", 1, true))
+    end)
+
+    it("cuts an object of structures by refcode into their raw texts", function()
+      local r = import.read_file({ path = FIX .. "map.json", kind = "json" })
+      assert.same({ "MAP01", "MAP02" }, refcodes(r.items))
+      assert.equal('{"identifier": "MAP02", "space_group": "P 21/c", '
+        .. '"note": "a \\"quoted\\" }{ brace"}', r.items[2].json)
+      assert.same({}, r.failures)
+    end)
+
+    it("reads a list of structures and fails the items it cannot name", function()
+      local path = FIX .. "list.json"
+      local r = import.read_file({ path = path, kind = "json" })
+      assert.same({ "LIST01", "LIST02" }, refcodes(r.items))
+      assert.equal('{"refcode": "LIST01", "x": [1, [2, 3]]}', r.items[1].json)
+      assert.same({
+        path .. ": item 3: expected a structure object",
+        path .. ": item 4: no refcode (a 'refcode' or 'identifier' field)",
+      }, r.failures)
+    end)
+
+    it("reads JSON Lines line by line, a bad line failing alone", function()
+      local path = FIX .. "bad_lines.jsonl"
+      local r = import.read_file({ path = path, kind = "jsonl" })
+      assert.same({ "BAD01", "BAD02" }, refcodes(r.items))
+      assert.same({
+        path .. ":2: invalid JSON: Expected value but found invalid token at character 1",
+        path .. ":3: expected a structure object",
+        path .. ":4: no refcode (a 'refcode' or 'identifier' field)",
+      }, r.failures)
+    end)
+
+    it("stores the raw_json string of a {refcode, raw_json} line", function()
+      local r = import.read_file({ path = FIX .. "mixed/sub/lines.jsonl", kind = "jsonl" })
+      assert.same({ "LINE01", "LINE02" }, refcodes(r.items))
+      assert.equal('{"identifier": "LINE02"}', r.items[2].json)
+    end)
+
+    it("fails a file with one line naming the file and the reason", function()
+      local cases = {
+        ["syntax_error.cif"] = ":2: unterminated quoted string: closing ' expected before end "
+          .. "of line",
+        ["no_structure.cif"] = ": data_notes: no unit cell (_cell_length_a, _b, _c)",
+        ["empty.cif"] = ": no data block",
+        ["broken.json"] = ": invalid JSON: Expected object key string but found T_END at "
+          .. "character 21",
+        ["missing.cif"] = ": No such file or directory",
+      }
+      for name, reason in pairs(cases) do
+        local kind = name:match("%.json$") and "json" or "cif"
+        local r = import.read_file({ path = FIX .. name, kind = kind })
+        assert.same({}, r.items)
+        local msg = r.failures[1]
+        if name == "missing.cif" then
+          assert.equal("cannot open " .. FIX .. name .. reason, msg)
+        else
+          assert.equal(FIX .. name .. reason, msg)
+        end
+      end
+    end)
+  end)
+
+  describe("encode()", function()
+    it("writes keys in record order, then the others sorted", function()
+      assert.equal('{"identifier": "X", "space_group": "P 1", "atoms": [], "a": 1, "b": true}',
+        import.encode({ b = true, atoms = {}, a = 1, space_group = "P 1", identifier = "X" }))
+    end)
+
+    it("writes numbers in their shortest exact form and non-finite ones as null", function()
+      assert.equal("[1.5, 90.0, 0.1, 0.3333333333333333, 1e+300, 12, null, null]",
+        import.encode({ 1.5, 90.0, 0.1, 1 / 3, 1e300, 12, 0 / 0, math.huge }))
+    end)
+
+    it("escapes strings as JSON and reads non-UTF-8 bytes as Latin-1", function()
+      assert.equal('["P 21/c", "a\\"b\\\\c\\n\\u0001", "Å", "Å"]',
+        import.encode({ "P 21/c", 'a"b\\c\n\1', "\xC5", "Å" }))
+    end)
+
+    it("raises on values JSON cannot hold", function()
+      assert.has_error(function() import.encode({ f = print }) end,
+        "cannot encode a function as JSON")
+    end)
+  end)
+
+  describe("readings()", function()
+    it("reads small inputs in this process", function()
+      local files = import.inputs({ SAMPLES })
+      local _, parallel = import.readings(files, 4)
+      assert.is_false(parallel)
+    end)
+
+    it("gives the same results from child processes, in input order", function()
+      local files = import.inputs({ SAMPLES, FIX })
+      local saved = import.PARALLEL_MIN_BYTES
+      import.PARALLEL_MIN_BYTES = 0
+      local iter, parallel = import.readings(files, 2)
+      import.PARALLEL_MIN_BYTES = saved
+      assert.is_true(parallel)
+      local serial, i = {}, 0
+      for r in import.readings(files, 1) do serial[#serial + 1] = r end
+      for r in iter do
+        i = i + 1
+        assert.same(serial[i], r)
+      end
+      assert.equal(#files, i)
+    end)
+  end)
+
+  describe("worker()", function()
+    it("writes one JSON line per file", function()
+      local dir = helper.tmpdir()
+      helper.write_file(dir .. "/list", cjson.encode({
+        { path = FIX .. "mixed/sub/copper.cif", kind = "cif" },
+        { path = FIX .. "empty.cif", kind = "cif" } }))
+      import.worker(dir .. "/list", dir .. "/out")
+      local lines = {}
+      for line in io.lines(dir .. "/out") do lines[#lines + 1] = cjson.decode(line) end
+      assert.equal(2, #lines)
+      assert.same({ "CU01" }, refcodes(lines[1].items))
+      assert.same({ FIX .. "empty.cif: no data block" }, lines[2].failures)
+    end)
+  end)
+end)

@@ -217,4 +217,125 @@ describe("h5lua.import", function()
       assert.same({ FIX .. "empty.cif: no data block" }, lines[2].failures)
     end)
   end)
+
+  describe("run()", function()
+    if not package.searchpath("h5lua.store", package.path) then
+      pending("h5lua.store has not landed yet")
+      return
+    end
+    local store = require "h5lua.store"
+
+    -- Every (refcode, raw_json) of a store.
+    local function contents(path)
+      local s = store.open(path, { mode = "r" })
+      local out = {}
+      for refcode, raw in s:each() do out[refcode] = raw end
+      s:close()
+      return out
+    end
+
+    -- Two CIFs giving refcode DUP with different cells, in a fresh directory.
+    local function duplicates()
+      local dir = helper.tmpdir()
+      local cu = helper.read_file(FIX .. "mixed/sub/copper.cif")
+      helper.write_file(dir .. "/a.cif", (cu:gsub("data_CU01", "data_DUP")))
+      helper.write_file(dir .. "/b.cif", (cu:gsub("data_CU01", "data_DUP"):gsub("3%.6149", "3.7")))
+      return dir
+    end
+
+    it("writes every structure of the inputs and reports the failures", function()
+      local path = helper.tmpfile()
+      local summary = import.run(path, { FIX })
+      assert.same({ files = 11, imported = 12, replaced = 0, renamed = 0, unchanged = 0,
+        skipped = 0, failed = 9, total = 12 },
+        { files = summary.files, imported = summary.imported, replaced = summary.replaced,
+          renamed = summary.renamed, unchanged = summary.unchanged, skipped = summary.skipped,
+          failed = summary.failed, total = summary.total })
+      assert.same({ file = FIX .. "syntax_error.cif", error = FIX .. "syntax_error.cif:2: "
+        .. "unterminated quoted string: closing ' expected before end of line" },
+        summary.failures[9])
+      local got = contents(path)
+      assert.equal(import.read_file({ path = FIX .. "mixed/two_blocks.cif" }).items[2].json,
+        got.KCL01)
+      assert.equal('{"identifier": "LINE02"}', got.LINE02)
+      assert.same({ "NACL01", "KCL01" }, summary.refcodes[FIX .. "mixed/two_blocks.cif"])
+    end)
+
+    it("changes nothing when the same inputs are imported again", function()
+      local path = helper.tmpfile()
+      import.run(path, { SAMPLES })
+      local before = contents(path)
+      local again = import.run(path, { SAMPLES })
+      assert.same({ 0, 37, 0 }, { again.imported, again.unchanged, again.failed })
+      assert.same(before, contents(path))
+    end)
+
+    it("replaces a duplicate by default, the later input winning", function()
+      local dir = duplicates()
+      local path = helper.tmpfile()
+      local summary = import.run(path, { dir })
+      assert.same({ 1, 0 }, { summary.imported, summary.skipped })
+      assert.same({ { refcode = "DUP", file = dir .. "/b.cif", other = dir .. "/a.cif",
+        action = "replaced" } }, summary.duplicates)
+      assert.truthy(contents(path).DUP:find("3.7", 1, true))
+      assert.equal("DUP in " .. dir .. "/b.cif replaced the one from " .. dir .. "/a.cif",
+        import.summary_text(summary):match("duplicates:\n  ([^\n]*)"))
+    end)
+
+    it("keeps the first and counts the newcomer skipped with on_duplicate = skip", function()
+      local dir = duplicates()
+      local path = helper.tmpfile()
+      import.run(path, { dir .. "/a.cif" })
+      local summary = import.run(path, { dir }, { on_duplicate = "skip" })
+      assert.same({ 0, 1, 1 }, { summary.imported, summary.unchanged, summary.skipped })
+      assert.same({ { refcode = "DUP", file = dir .. "/b.cif", other = dir .. "/a.cif",
+        action = "skipped" } }, summary.duplicates)
+      assert.truthy(contents(path).DUP:find("3.6149", 1, true))
+    end)
+
+    it("renames the newcomer REFCODE_2, and renaming again changes nothing", function()
+      local dir = duplicates()
+      local path = helper.tmpfile()
+      local summary = import.run(path, { dir }, { on_duplicate = "rename" })
+      assert.same({ 2, 1 }, { summary.imported, summary.renamed })
+      assert.same({ { refcode = "DUP", file = dir .. "/b.cif", other = dir .. "/a.cif",
+        action = "renamed", as = "DUP_2" } }, summary.duplicates)
+      assert.same({ "DUP_2" }, summary.refcodes[dir .. "/b.cif"])
+      local before = contents(path)
+      assert.truthy(before.DUP_2:find("3.7", 1, true))
+      local again = import.run(path, { dir }, { on_duplicate = "rename" })
+      assert.same({ 0, 2 }, { again.imported, again.unchanged })
+      assert.same(before, contents(path))
+    end)
+
+    it("fails a data block whose name cannot be a refcode, naming file and block", function()
+      local dir = helper.tmpdir()
+      local cu = helper.read_file(FIX .. "mixed/sub/copper.cif")
+      helper.write_file(dir .. "/slash.cif", (cu:gsub("data_CU01", "data_CU/01")))
+      local _, why = store.check_refcode("CU/01")
+      local summary = import.run(helper.tmpfile(), { dir })
+      assert.same({ { file = dir .. "/slash.cif",
+        error = dir .. "/slash.cif: data_CU/01: cannot be a refcode: " .. why } },
+        summary.failures)
+    end)
+
+    it("writes the same store with child processes as without", function()
+      local serial, parallel = helper.tmpfile(), helper.tmpfile()
+      import.run(serial, { SAMPLES, FIX })
+      local saved = import.PARALLEL_MIN_BYTES
+      import.PARALLEL_MIN_BYTES = 0
+      local ok, summary = pcall(import.run, parallel, { SAMPLES, FIX }, { jobs = 2 })
+      import.PARALLEL_MIN_BYTES = saved
+      assert.is_true(ok, summary)
+      assert.is_true(summary.parallel)
+      assert.same(contents(serial), contents(parallel))
+    end)
+
+    it("raises on a bad on_duplicate or jobs", function()
+      assert.has_error(function() import.run(helper.tmpfile(), {}, { on_duplicate = "merge" }) end,
+        "on_duplicate must be one of replace, skip, rename, got 'merge'")
+      assert.has_error(function() import.run(helper.tmpfile(), {}, { jobs = 0 }) end,
+        "jobs must be a positive integer, got 0")
+    end)
+  end)
 end)

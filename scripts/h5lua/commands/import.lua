@@ -28,10 +28,11 @@ return {
       progress = not args.no_progress and nil or false,
     })
     io.write(import.summary_text(summary, { ignored = args.verbose }))
-    io.write(string.format("%s: %d structures in %.2f s\n", args.store,
-      summary.total or 0, summary.elapsed))
+    local total = summary.total or 0
+    io.write(string.format("%s: %d structure%s in %.2f s\n", args.store, total,
+      total == 1 and "" or "s", summary.elapsed))
     if summary.failed > 0 then
-      return nil, string.format("%d input%s failed", summary.failed,
+      return nil, string.format("%d failure%s (listed above)", summary.failed,
         summary.failed == 1 and "" or "s"), 1
     end
     return true

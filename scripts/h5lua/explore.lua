@@ -572,6 +572,52 @@ function explore.join(base, name)
   return base .. "/" .. name
 end
 
+-- Strip the "file:line: " Lua puts before errors raised from Lua code.
+local function clean_error(e)
+  e = tostring(e)
+  return (e:gsub("^[^\n]-%.lua:%d+: ", ""))
+end
+
+--- Run a command's job on a file opened read-only: job(file, object) where
+-- object is path resolved in the file (the file itself without a path);
+-- traceback adds the Lua traceback to a failure's message.
+-- Problems with the file (cannot open it, no such path, a read that fails)
+-- become (nil, message, 1), so that every command exits 0 or 1 on any
+-- input file, with one clear line; the file is closed in all cases.
+-- @treturn true|nil
+-- @treturn string|nil message
+-- @treturn integer|nil exit code
+function explore.with_file(path, objpath, job, traceback)
+  if traceback == nil then
+    local ok, host = pcall(require, "h5lua.host")
+    traceback = ok and type(host) == "table" and host.traceback
+  end
+  local f, err = explore.open(path, "r")
+  if not f then return nil, err, 1 end
+  local obj, why = f, nil
+  if objpath and objpath ~= "" and objpath ~= "/" then
+    obj, why = explore.resolve(f, objpath)
+  end
+  local results
+  if obj then
+    results = table.pack(xpcall(job, function(e)
+      if traceback then return debug.traceback(clean_error(e), 2) end
+      return clean_error(e)
+    end, f, obj))
+  end
+  pcall(f.close, f)
+  if not obj then return nil, string.format("%s: %s", path, why), 1 end
+  if not results[1] then return nil, results[2], 1 end
+  if results[2] == nil then return true end
+  return table.unpack(results, 2, results.n)
+end
+
+--- Write lines to stdout as they come (for opts.emit).
+function explore.printer(stream)
+  stream = stream or io.stdout
+  return function(line) stream:write(line, "\n") end
+end
+
 -- {=====================================================================
 -- ls
 -- ======================================================================

@@ -157,7 +157,7 @@ static int group_create_group(lua_State *L) {
     H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
     H5Pset_attr_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
   }
-  hid_t lcpl = h5_lcpl(1);
+  hid_t lcpl = h5_lcpl(1, name);
   hid_t id = H5Gcreate2(h->id, name, lcpl, gcpl, H5P_DEFAULT);
   if (id < 0) h5_push_error(L, "cannot create group '%s'", full);
   H5Pclose(lcpl);
@@ -291,7 +291,7 @@ static int group_move(lua_State *L) {
   if (h5_link_exists(h->id, dst))
     return luaL_error(L, "h5: cannot move '%s' to '%s': destination exists", fsrc, fdst);
   H5Eclear2(H5E_DEFAULT);
-  hid_t lcpl = h5_lcpl(1);
+  hid_t lcpl = h5_lcpl(1, dst);
   herr_t r = H5Lmove(h->id, src, h->id, dst, lcpl, H5P_DEFAULT);
   if (r < 0) h5_push_error(L, "cannot move '%s' to '%s'", fsrc, fdst);
   H5Pclose(lcpl);
@@ -357,7 +357,7 @@ static int group_link(lua_State *L) {
   if (h5_link_exists(h->id, name))
     return luaL_error(L, "h5: cannot create link '%s': name already exists", full);
   H5Eclear2(H5E_DEFAULT);
-  hid_t lcpl = h5_lcpl(1);
+  hid_t lcpl = h5_lcpl(1, name);
   herr_t r = H5Lcreate_hard(h->id, target, h->id, name, lcpl, H5P_DEFAULT);
   if (r < 0) h5_push_error(L, "cannot create link '%s'", full);
   H5Pclose(lcpl);
@@ -375,7 +375,7 @@ static int group_soft_link(lua_State *L) {
   if (h5_link_exists(h->id, name))
     return luaL_error(L, "h5: cannot create link '%s': name already exists", full);
   H5Eclear2(H5E_DEFAULT);
-  hid_t lcpl = h5_lcpl(1);
+  hid_t lcpl = h5_lcpl(1, name);
   herr_t r = H5Lcreate_soft(target, h->id, name, lcpl, H5P_DEFAULT);
   if (r < 0) h5_push_error(L, "cannot create link '%s'", full);
   H5Pclose(lcpl);
@@ -394,7 +394,7 @@ static int group_external_link(lua_State *L) {
   if (h5_link_exists(h->id, name))
     return luaL_error(L, "h5: cannot create link '%s': name already exists", full);
   H5Eclear2(H5E_DEFAULT);
-  hid_t lcpl = h5_lcpl(1);
+  hid_t lcpl = h5_lcpl(1, name);
   herr_t r = H5Lcreate_external(file, target, h->id, name, lcpl, H5P_DEFAULT);
   if (r < 0) h5_push_error(L, "cannot create link '%s'", full);
   H5Pclose(lcpl);
@@ -514,7 +514,7 @@ static int group_copy(lua_State *L) {
   }
   hid_t ocpypl = H5Pcreate(H5P_OBJECT_COPY);
   H5Pset_copy_object(ocpypl, flags);
-  hid_t lcpl = h5_lcpl(1);
+  hid_t lcpl = h5_lcpl(1, dst_name);
   herr_t r = H5Ocopy(src_loc, src_name, dst_loc, dst_name, ocpypl, lcpl);
   if (r < 0) h5_push_error(L, "cannot copy '%s' to '%s'", src_name, dst_name);
   H5Pclose(ocpypl);

@@ -223,10 +223,14 @@ done:
 int h5_path_exists(hid_t loc, const char *path) { return walk_path(loc, path, 1); }
 int h5_link_exists(hid_t loc, const char *path) { return walk_path(loc, path, 0); }
 
-hid_t h5_lcpl(int create_intermediate) {
+hid_t h5_lcpl(int create_intermediate, const char *name) {
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   if (lcpl < 0) return lcpl;
-  H5Pset_char_encoding(lcpl, H5T_CSET_UTF8);
+  /* UTF-8 only for names that need it, as h5py: an ASCII-flagged link keeps
+   * old-style groups, so files stay byte-identical to h5py's */
+  int ascii = 1;
+  for (const unsigned char *p = (const unsigned char *)name; ascii && *p; p++) ascii = *p < 0x80;
+  if (!ascii) H5Pset_char_encoding(lcpl, H5T_CSET_UTF8);
   if (create_intermediate) H5Pset_create_intermediate_group(lcpl, 1);
   return lcpl;
 }
@@ -335,5 +339,8 @@ int luaopen_h5(lua_State *L) {
   h5_open_file(L);
   h5_open_group(L);
   h5_open_attrs(L);
+  h5_open_array(L);
+  h5_open_filters(L);
+  h5_open_dataset(L);
   return 1;
 }

@@ -101,9 +101,9 @@ int h5_get_method(lua_State *L, const char *tname, int key_idx);
 /* The write check shared by all mutating methods (read-only files). */
 void h5_check_writable(lua_State *L, int obj_idx, const char *what);
 
-/* Property-list with the module's defaults for creating links
- * (UTF-8 names, creation of intermediate groups when asked). */
-hid_t h5_lcpl(int create_intermediate);
+/* Property-list with the module's defaults for creating link name (UTF-8
+ * when the name is not ASCII, as h5py; intermediate groups when asked). */
+hid_t h5_lcpl(int create_intermediate, const char *name);
 
 /* ---- types.c: Lua values <-> HDF5 types and buffers --------------------- */
 
@@ -145,5 +145,94 @@ extern const luaL_Reg h5_group_methods[];
 void h5_add_location_methods(lua_State *L, const luaL_Reg *methods);
 /* Child lookup used by File's and Group's __index: pushes object or nil. */
 int h5_group_lookup(lua_State *L, int loc_idx, const char *path);
+
+/* ---- datasets, typed arrays, selections, filters ------------------------ */
+
+/* Element types an h5.Array can hold (numbers only; bool is stored as int8). */
+typedef enum {
+  H5A_INT8, H5A_UINT8, H5A_INT16, H5A_UINT16, H5A_INT32, H5A_UINT32,
+  H5A_INT64, H5A_UINT64, H5A_FLOAT32, H5A_FLOAT64, H5A_BOOL, H5A_NTYPES
+} h5_atype;
+
+/* The h5.Array userdata: this header, then the elements (row-major) in the
+ * same Lua-owned block.  No malloc, no __gc. */
+typedef struct h5_array {
+  int atype;                     /* h5_atype */
+  int ndim;                      /* 0 for a single value */
+  size_t n;                      /* number of elements */
+  hsize_t shape[H5S_MAX_RANK];
+  double data[];                 /* really atype elements; double for alignment */
+} h5_array;
+
+/* array.c */
+void h5_open_array(lua_State *L);
+/* Push a new array (elements zeroed); raises on a too large request. */
+h5_array *h5_array_new(lua_State *L, int atype, int ndim, const hsize_t *shape);
+h5_array *h5_array_test(lua_State *L, int idx);
+h5_array *h5_array_check(lua_State *L, int idx);
+size_t h5_atype_size(int atype);
+const char *h5_atype_name(int atype);
+/* The array type a numeric HDF5 type reads into (-1: not a plain number). */
+int h5_atype_of(hid_t type);
+/* The native memory type of an array type (a copy: caller closes). */
+hid_t h5_atype_mem_type(int atype);
+/* Array type from a name ("float64", "uint8", "bool", ...), or -1. */
+int h5_atype_from_name(const char *name);
+/* Store the Lua value at idx as element i (0-based); NULL or an error. */
+const char *h5_array_store(lua_State *L, h5_array *a, size_t i, int idx);
+/* Fill an array of the given type from the (nested) table at idx; pushes it.
+ * Returns NULL, or an error message (nothing pushed). */
+const char *h5_array_from_table(lua_State *L, int idx, int atype);
+
+/* types.c: dtype strings and generic encoding */
+/* Parse a dtype description ("float64", "string(ascii, 10)", "compound{x:
+ * int32, y: float64}", "<f4", ...) into a new HDF5 type (caller closes).
+ * Returns the type, or -1 with an error message pushed. */
+hid_t h5_parse_dtype(lua_State *L, const char *text);
+/* The memory type to read file type ft into (caller closes), or -1 with an
+ * error message pushed ("unsupported type: reference(object)"). */
+hid_t h5_mem_type_for(lua_State *L, hid_t ft);
+/* Does the type contain something that needs H5Dvlen_reclaim? */
+int h5_type_has_vlen(hid_t t);
+/* Encode the Lua value at idx -- a table nested rank levels deep with the
+ * given dims, or one value when rank is 0 -- into buf of memory type mt.
+ * Pushes one value: on success the anchor table that keeps the strings and
+ * vlen sequences buf points into alive (pop it after the write), else the
+ * error message, which is also returned (NULL on success). */
+const char *h5_encode_into(lua_State *L, int idx, hid_t mt, void *buf, int rank,
+                           const hsize_t *dims);
+/* Does a table look like an h5py-style record (string keys, no [1])? */
+int h5_is_record(lua_State *L, int idx);
+
+/* select.c: 1-based selections */
+typedef struct h5_selection {
+  int rank;
+  hsize_t start[H5S_MAX_RANK], stride[H5S_MAX_RANK], count[H5S_MAX_RANK];
+  int out_rank;                  /* dimensions kept (integer entries drop) */
+  hsize_t out_shape[H5S_MAX_RANK];
+  hsize_t npoints;
+  int all;                       /* no entries: the whole dataspace */
+} h5_selection;
+/* Read nsel selection entries starting at stack index first against dims.
+ * Raises luaL_argerror with fname's argument numbers on misuse. */
+void h5_check_selection(lua_State *L, int first, int nsel, int rank, const hsize_t *dims,
+                        h5_selection *sel);
+/* Select sel in space (a copy of the dataset's space). */
+herr_t h5_select(hid_t space, const h5_selection *sel);
+
+/* filters.c */
+void h5_open_filters(lua_State *L);
+/* Apply compression/compression_opts/shuffle/fletcher32/scaleoffset of the
+ * option table at opts to dcpl for a dataset of file type ft.  Returns NULL
+ * or an error message (argument misuse). */
+const char *h5_apply_filters(lua_State *L, int opts, hid_t dcpl, hid_t ft);
+/* Push the filter property (compression, compression_opts, shuffle,
+ * fletcher32, scaleoffset, filters) key of dcpl; returns 0 if key is not one. */
+int h5_push_filter_property(lua_State *L, hid_t dcpl, const char *key);
+/* Are any filter options set in the option table at opts? */
+int h5_wants_filters(lua_State *L, int opts);
+
+/* dataset.c */
+void h5_open_dataset(lua_State *L);
 
 #endif

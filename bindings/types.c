@@ -8,6 +8,7 @@
  * value or yields an error naming the type.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,4 +541,609 @@ void h5_push_type_name(lua_State *L, hid_t type) {
   luaL_buffinit(L, &b);
   add_type_name(&b, type);
   luaL_pushresult(&b);
+}
+
+/* {====================================================================
+ * dtype strings -> HDF5 types
+ * ===================================================================== */
+
+/* A small recursive-descent parser over the text of a dtype.  It reads back
+ * every name h5_push_type_name writes, plus short numpy-style codes ("<f8",
+ * "i4", "u1") and aliases ("int" = int64, "float" = float64, "str"). */
+typedef struct {
+  lua_State *L;
+  const char *s, *p;
+  char err[200];  /* first error; becomes a Lua string at the end */
+} dparser;
+
+static void dp_space(dparser *d) {
+  while (*d->p == ' ' || *d->p == '\t') d->p++;
+}
+
+static int dp_accept(dparser *d, const char *tok) {
+  dp_space(d);
+  size_t n = strlen(tok);
+  if (strncmp(d->p, tok, n) != 0) return 0;
+  d->p += n;
+  return 1;
+}
+
+static hid_t dp_fail(dparser *d, const char *what) {
+  if (!d->err[0]) {
+    if (*d->p) snprintf(d->err, sizeof d->err, "%s at '%.40s'", what, d->p);
+    else snprintf(d->err, sizeof d->err, "%s at the end", what);
+  }
+  return H5I_INVALID_HID;
+}
+
+static int dp_expect(dparser *d, const char *tok) {
+  if (dp_accept(d, tok)) return 1;
+  char what[32];
+  snprintf(what, sizeof what, "expected '%s'", tok);
+  dp_fail(d, what);
+  return 0;
+}
+
+/* An unsigned decimal number. */
+static int dp_number(dparser *d, long long *out) {
+  dp_space(d);
+  const char *p = d->p;
+  int neg = 0;
+  if (*p == '-') neg = 1, p++;
+  if (*p < '0' || *p > '9') return 0;
+  long long v = 0;
+  while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+  d->p = p;
+  *out = neg ? -v : v;
+  return 1;
+}
+
+/* A word: letters, digits, '_' (member and enum names allow more, below). */
+static size_t dp_word(dparser *d, char *buf, size_t len) {
+  dp_space(d);
+  size_t n = 0;
+  while ((d->p[n] >= 'a' && d->p[n] <= 'z') || (d->p[n] >= 'A' && d->p[n] <= 'Z') ||
+         (d->p[n] >= '0' && d->p[n] <= '9') || d->p[n] == '_' || d->p[n] == '-') {
+    if (n + 1 < len) buf[n] = d->p[n];
+    n++;
+  }
+  if (n >= len) n = len - 1;
+  buf[n] = '\0';
+  d->p += n;
+  return n;
+}
+
+/* A member name: everything up to stop (':' or ',' or '}' or '='), trimmed. */
+static size_t dp_name(dparser *d, char *buf, size_t len, const char *stops) {
+  dp_space(d);
+  size_t n = 0;
+  while (d->p[n] && !strchr(stops, d->p[n])) n++;
+  size_t m = n;
+  while (m > 0 && d->p[m - 1] == ' ') m--;
+  if (m >= len) m = len - 1;
+  memcpy(buf, d->p, m);
+  buf[m] = '\0';
+  d->p += n;
+  return m;
+}
+
+/* Optional " (big-endian)" / " (little-endian)" after a number type. */
+static void dp_order(dparser *d, hid_t t) {
+  const char *save = d->p;
+  if (dp_accept(d, "(big-endian)")) H5Tset_order(t, H5T_ORDER_BE);
+  else if (dp_accept(d, "(little-endian)")) H5Tset_order(t, H5T_ORDER_LE);
+  else d->p = save;
+}
+
+static hid_t dp_type(dparser *d);
+
+/* Integer and float names: int8..uint64, float16/32/64, and numpy codes. */
+static hid_t dp_numeric(dparser *d, const char *w) {
+  static const struct { const char *name; const hid_t *type; } named[] = {
+    {"int8", &H5T_STD_I8LE_g}, {"uint8", &H5T_STD_U8LE_g}, {"int16", &H5T_STD_I16LE_g},
+    {"uint16", &H5T_STD_U16LE_g}, {"int32", &H5T_STD_I32LE_g}, {"uint32", &H5T_STD_U32LE_g},
+    {"int64", &H5T_STD_I64LE_g}, {"uint64", &H5T_STD_U64LE_g}, {"float32", &H5T_IEEE_F32LE_g},
+    {"float64", &H5T_IEEE_F64LE_g}, {"int", &H5T_STD_I64LE_g}, {"float", &H5T_IEEE_F64LE_g},
+    {"double", &H5T_IEEE_F64LE_g}, {"byte", &H5T_STD_I8LE_g}, {"ubyte", &H5T_STD_U8LE_g},
+  };
+  for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+    if (strcmp(w, named[i].name) == 0) {
+      hid_t t = H5Tcopy(*named[i].type);
+      dp_order(d, t);
+      return t;
+    }
+  if (strcmp(w, "float16") == 0) {  /* IEEE half, as numpy's f2 */
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(t, 15, 10, 5, 0, 10);
+    H5Tset_size(t, 2);
+    H5Tset_ebias(t, 15);
+    dp_order(d, t);
+    return t;
+  }
+  /* numpy codes: optional byte order, kind, size ("<f8", "i4", "|u1") */
+  const char *c = w;
+  H5T_order_t order = H5T_ORDER_LE;
+  if (*c == '<' || *c == '=' || *c == '|') c++;
+  else if (*c == '>') order = H5T_ORDER_BE, c++;
+  if ((c[0] == 'i' || c[0] == 'u' || c[0] == 'f') && c[1] >= '1' && c[1] <= '8' && !c[2]) {
+    int size = c[1] - '0';
+    hid_t base = H5I_INVALID_HID;
+    if (c[0] == 'f') {
+      if (size == 4) base = H5T_IEEE_F32LE;
+      else if (size == 8) base = H5T_IEEE_F64LE;
+    } else if (size == 1 || size == 2 || size == 4 || size == 8) {
+      static const hid_t *const s[] = {&H5T_STD_I8LE_g, &H5T_STD_I16LE_g, NULL,
+                                       &H5T_STD_I32LE_g, NULL, NULL, NULL, &H5T_STD_I64LE_g};
+      static const hid_t *const u[] = {&H5T_STD_U8LE_g, &H5T_STD_U16LE_g, NULL,
+                                       &H5T_STD_U32LE_g, NULL, NULL, NULL, &H5T_STD_U64LE_g};
+      base = *(c[0] == 'i' ? s : u)[size - 1];
+    }
+    if (base >= 0) {
+      hid_t t = H5Tcopy(base);
+      H5Tset_order(t, order);
+      return t;
+    }
+  }
+  return H5I_INVALID_HID;
+}
+
+static hid_t dp_string(dparser *d) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  if (!dp_accept(d, "(")) {  /* plain "string": h5py's str */
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+  }
+  char cs[16];
+  dp_word(d, cs, sizeof cs);
+  if (strcmp(cs, "utf-8") == 0 || strcmp(cs, "utf8") == 0) H5Tset_cset(t, H5T_CSET_UTF8);
+  else if (strcmp(cs, "ascii") != 0) {
+    H5Tclose(t);
+    return dp_fail(d, "expected 'ascii' or 'utf-8'");
+  }
+  if (!dp_expect(d, ",")) return H5Tclose(t), H5I_INVALID_HID;
+  long long n;
+  if (dp_accept(d, "variable")) {
+    H5Tset_size(t, H5T_VARIABLE);
+  } else if (dp_number(d, &n) && n > 0) {
+    H5Tset_size(t, (size_t)n);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);  /* numpy's fixed-length bytes, as h5py writes */
+  } else {
+    H5Tclose(t);
+    return dp_fail(d, "expected a positive length or 'variable'");
+  }
+  if (!dp_expect(d, ")")) return H5Tclose(t), H5I_INVALID_HID;
+  return t;
+}
+
+static hid_t dp_compound(dparser *d) {
+  /* members are packed without padding, as numpy (and so h5py) lays them out */
+  hid_t members[256];
+  char names[256][64];
+  int n = 0;
+  size_t total = 0;
+  hid_t t = H5I_INVALID_HID;
+  if (!dp_expect(d, "{")) return H5I_INVALID_HID;
+  while (!dp_accept(d, "}")) {
+    if (n && !dp_expect(d, ",")) goto done;
+    if (n == 256) { dp_fail(d, "too many members"); goto done; }
+    if (!dp_name(d, names[n], sizeof names[n], ":,}")) { dp_fail(d, "expected a member name"); goto done; }
+    if (!dp_expect(d, ":")) goto done;
+    members[n] = dp_type(d);
+    if (members[n] < 0) goto done;
+    total += H5Tget_size(members[n]);
+    n++;
+  }
+  if (n == 0) { dp_fail(d, "a compound needs members"); goto done; }
+  t = H5Tcreate(H5T_COMPOUND, total);
+  size_t off = 0;
+  for (int i = 0; i < n; i++) {
+    if (H5Tinsert(t, names[i], off, members[i]) < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      H5Tclose(t);
+      t = dp_fail(d, "duplicate member name");
+      break;
+    }
+    off += H5Tget_size(members[i]);
+  }
+done:
+  for (int i = 0; i < n; i++) H5Tclose(members[i]);
+  return t;
+}
+
+static hid_t dp_enum(dparser *d) {
+  hid_t base = H5I_INVALID_HID;
+  if (dp_accept(d, "(")) {
+    char w[32];
+    dp_word(d, w, sizeof w);
+    base = dp_numeric(d, w);
+    if (base < 0 || H5Tget_class(base) != H5T_INTEGER) {
+      if (base >= 0) H5Tclose(base);
+      return dp_fail(d, "expected an integer base type");
+    }
+    if (!dp_expect(d, ")")) return H5Tclose(base), H5I_INVALID_HID;
+  }
+  if (!dp_expect(d, "{")) {
+    if (base >= 0) H5Tclose(base);
+    return H5I_INVALID_HID;
+  }
+  char names[256][64];
+  long long values[256];
+  int n = 0;
+  long long next = 0, lo = 0, hi = 0;
+  while (!dp_accept(d, "}")) {
+    if ((n && !dp_expect(d, ",")) || n == 256 ||
+        !dp_name(d, names[n], sizeof names[n], "=,}")) {
+      if (base >= 0) H5Tclose(base);
+      return dp_fail(d, "expected an enum member name");
+    }
+    if (dp_accept(d, "=") && !dp_number(d, &next)) {
+      if (base >= 0) H5Tclose(base);
+      return dp_fail(d, "expected an integer value");
+    }
+    values[n++] = next;
+    if (next < lo) lo = next;
+    if (next > hi) hi = next;
+    next++;
+  }
+  if (n == 0) {
+    if (base >= 0) H5Tclose(base);
+    return dp_fail(d, "an enum needs members");
+  }
+  if (base < 0)  /* h5py's enum_dtype default is uint8 */
+    base = H5Tcopy(lo >= 0 && hi <= 255 ? H5T_STD_U8LE : H5T_STD_I32LE);
+  hid_t t = H5Tenum_create(base);
+  for (int i = 0; i < n; i++) {
+    unsigned char v[8] = {0};
+    long long x = values[i];
+    /* the value in the base type's layout, converted from a native long long */
+    memcpy(v, &x, sizeof x);
+    H5Tconvert(H5T_NATIVE_LLONG, base, 1, v, NULL, H5P_DEFAULT);
+    if (H5Tenum_insert(t, names[i], v) < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      H5Tclose(t);
+      t = dp_fail(d, "duplicate enum name or value");
+      break;
+    }
+  }
+  H5Tclose(base);
+  return t;
+}
+
+static hid_t dp_array(dparser *d) {
+  if (!dp_expect(d, "{")) return H5I_INVALID_HID;
+  hid_t base = dp_type(d);
+  if (base < 0) return base;
+  hsize_t dims[H5S_MAX_RANK];
+  int rank = 0;
+  long long n;
+  if (!dp_expect(d, ",")) return H5Tclose(base), H5I_INVALID_HID;
+  do {
+    if (rank == H5S_MAX_RANK || !dp_number(d, &n) || n <= 0) {
+      H5Tclose(base);
+      return dp_fail(d, "expected array dimensions such as 3x4");
+    }
+    dims[rank++] = (hsize_t)n;
+  } while (dp_accept(d, "x"));
+  if (!dp_expect(d, "}")) return H5Tclose(base), H5I_INVALID_HID;
+  hid_t t = H5Tarray_create2(base, (unsigned)rank, dims);
+  H5Tclose(base);
+  return t;
+}
+
+static hid_t dp_type(dparser *d) {
+  char w[32];
+  dp_space(d);
+  const char *start = d->p;
+  /* numpy codes start with a byte-order character */
+  if (*d->p == '<' || *d->p == '>' || *d->p == '=' || *d->p == '|') {
+    w[0] = *d->p++;
+    dp_word(d, w + 1, sizeof w - 1);
+  } else {
+    dp_word(d, w, sizeof w);
+  }
+  if (!w[0]) return dp_fail(d, "expected a type name");
+  if (strcmp(w, "bool") == 0 || strcmp(w, "boolean") == 0) return h5_bool_type();
+  if (strcmp(w, "string") == 0 || strcmp(w, "str") == 0) return dp_string(d);
+  if (strcmp(w, "compound") == 0) return dp_compound(d);
+  if (strcmp(w, "enum") == 0) return dp_enum(d);
+  if (strcmp(w, "array") == 0) return dp_array(d);
+  if (strcmp(w, "vlen") == 0) {
+    if (!dp_expect(d, "{")) return H5I_INVALID_HID;
+    hid_t base = dp_type(d);
+    if (base < 0) return base;
+    if (!dp_expect(d, "}")) return H5Tclose(base), H5I_INVALID_HID;
+    hid_t t = H5Tvlen_create(base);
+    H5Tclose(base);
+    return t;
+  }
+  if (strcmp(w, "opaque") == 0) {
+    long long n;
+    if (!dp_expect(d, "(") || !dp_number(d, &n) || n <= 0)
+      return dp_fail(d, "expected opaque(size[, tag])");
+    hid_t t = H5Tcreate(H5T_OPAQUE, (size_t)n);
+    if (dp_accept(d, ",")) {
+      char tag[256];
+      dp_name(d, tag, sizeof tag, ")");
+      H5Tset_tag(t, tag);
+    }
+    if (!dp_expect(d, ")")) return H5Tclose(t), H5I_INVALID_HID;
+    return t;
+  }
+  if (strncmp(w, "bitfield", 8) == 0) {
+    int bits = atoi(w + 8);
+    const hid_t src = bits == 8 ? H5T_STD_B8LE : bits == 16 ? H5T_STD_B16LE
+                    : bits == 32 ? H5T_STD_B32LE : bits == 64 ? H5T_STD_B64LE : -1;
+    if (src < 0) return dp_fail(d, "expected bitfield8, 16, 32 or 64");
+    hid_t t = H5Tcopy(src);
+    dp_order(d, t);
+    return t;
+  }
+  hid_t t = dp_numeric(d, w);
+  if (t >= 0) return t;
+  d->p = start;
+  return dp_fail(d, "unknown type name");
+}
+
+hid_t h5_parse_dtype(lua_State *L, const char *text) {
+  dparser d;
+  d.L = L;
+  d.s = d.p = text;
+  d.err[0] = '\0';
+  hid_t t = dp_type(&d);
+  if (t >= 0) {
+    dp_space(&d);
+    if (*d.p) {
+      H5Tclose(t);
+      t = dp_fail(&d, "unexpected text");
+    }
+  }
+  if (t < 0) lua_pushfstring(L, "invalid dtype '%s': %s", text, d.err[0] ? d.err : "?");
+  return t;
+}
+
+/* {====================================================================
+ * Memory types for reading
+ * ===================================================================== */
+
+/* Variable-length strings count as H5T_STRING for H5Tdetect_class; reclaiming
+ * a buffer of fixed strings is a harmless no-op. */
+int h5_type_has_vlen(hid_t t) {
+  return H5Tdetect_class(t, H5T_VLEN) > 0 || H5Tdetect_class(t, H5T_STRING) > 0;
+}
+
+hid_t h5_mem_type_for(lua_State *L, hid_t ft) {
+  static const H5T_class_t unsupported[] = {H5T_REFERENCE, H5T_TIME};
+  for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
+    if (H5Tdetect_class(ft, unsupported[i]) > 0) {
+      lua_pushliteral(L, "unsupported type: ");
+      h5_push_type_name(L, ft);
+      lua_concat(L, 2);
+      return H5I_INVALID_HID;
+    }
+  }
+  hid_t mt;
+  switch (H5Tget_class(ft)) {
+    case H5T_STRING:
+    case H5T_OPAQUE:
+      mt = H5Tcopy(ft);  /* byte strings need no conversion */
+      break;
+    default:
+      mt = H5Tget_native_type(ft, H5T_DIR_ASCEND);
+      break;
+  }
+  if (mt < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    lua_pushliteral(L, "unsupported type: ");
+    h5_push_type_name(L, ft);
+    lua_concat(L, 2);
+  }
+  return mt;
+}
+
+/* {====================================================================
+ * Generic encoding (Lua values -> any memory type)
+ * ===================================================================== */
+
+int h5_is_record(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (lua_rawgeti(L, idx, 1) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  if (!lua_next(L, idx)) return 0;
+  int r = lua_type(L, -2) == LUA_TSTRING;
+  lua_pop(L, 2);
+  return r;
+}
+
+static const char *encode_elem(lua_State *L, int v, hid_t mt, char *p, int anchor);
+
+/* n elements of base type from the (nested) table at v of the given dims. */
+static const char *encode_block(lua_State *L, int v, hid_t base, char *p, int rank,
+                                const hsize_t *dims, int anchor) {
+  if (lua_type(L, v) != LUA_TTABLE) return "expected a table for an array value";
+  if ((hsize_t)lua_rawlen(L, v) != dims[0]) {
+    return lua_pushfstring(L, "expected %d values, got %d", (int)dims[0],
+                           (int)lua_rawlen(L, v));  /* stays on the stack with the anchor */
+  }
+  size_t esize = H5Tget_size(base), stride = esize;
+  for (int k = 1; k < rank; k++) stride *= (size_t)dims[k];
+  for (hsize_t i = 0; i < dims[0]; i++) {
+    lua_rawgeti(L, v, (lua_Integer)i + 1);
+    const char *err = rank > 1 ? encode_block(L, lua_gettop(L), base, p + i * stride, rank - 1,
+                                              dims + 1, anchor)
+                               : encode_elem(L, lua_gettop(L), base, p + i * esize, anchor);
+    if (err) return err;  /* the stack is dropped by the caller */
+    lua_pop(L, 1);
+  }
+  return NULL;
+}
+
+static const char *encode_integer(lua_State *L, int v, hid_t mt, char *p) {
+  size_t size = H5Tget_size(mt);
+  int is_signed = H5Tget_sign(mt) == H5T_SGN_2;
+  if (lua_type(L, v) != LUA_TNUMBER) return "expected an integer";
+  int isint;
+  lua_Integer x = lua_tointegerx(L, v, &isint);
+  if (!isint) {
+    if (!is_signed && size == 8 && lua_tonumber(L, v) >= 0 &&
+        lua_tonumber(L, v) < 18446744073709551616.0 &&
+        lua_tonumber(L, v) == floor(lua_tonumber(L, v))) {
+      uint64_t u = (uint64_t)lua_tonumber(L, v);
+      memcpy(p, &u, 8);
+      return NULL;
+    }
+    return "number has no integer representation";
+  }
+  if (size < 8) {
+    lua_Integer lo = is_signed ? -((lua_Integer)1 << (size * 8 - 1)) : 0;
+    lua_Integer hi = is_signed ? ((lua_Integer)1 << (size * 8 - 1)) - 1
+                               : ((lua_Integer)1 << (size * 8)) - 1;
+    if (x < lo || x > hi) return "integer out of range for the dataset's type";
+  } else if (!is_signed && x < 0) {
+    return "integer out of range for the dataset's type";
+  }
+  switch (size) {
+    case 1: { int8_t y = (int8_t)x; memcpy(p, &y, 1); break; }
+    case 2: { int16_t y = (int16_t)x; memcpy(p, &y, 2); break; }
+    case 4: { int32_t y = (int32_t)x; memcpy(p, &y, 4); break; }
+    default: { int64_t y = (int64_t)x; memcpy(p, &y, 8); break; }
+  }
+  return NULL;
+}
+
+static const char *encode_elem(lua_State *L, int v, hid_t mt, char *p, int anchor) {
+  switch (H5Tget_class(mt)) {
+    case H5T_INTEGER:
+      return encode_integer(L, v, mt, p);
+    case H5T_FLOAT: {
+      if (lua_type(L, v) != LUA_TNUMBER) return "expected a number";
+      if (H5Tget_size(mt) == sizeof(float)) {
+        float f = (float)lua_tonumber(L, v);
+        memcpy(p, &f, sizeof f);
+      } else {
+        double x = lua_tonumber(L, v);
+        memcpy(p, &x, sizeof x);
+      }
+      return NULL;
+    }
+    case H5T_ENUM: {
+      hid_t base = H5Tget_super(mt);
+      const char *err = NULL;
+      if (is_bool_enum(mt)) {
+        if (!lua_isboolean(L, v)) err = "expected a boolean";
+        else {
+          lua_pushinteger(L, lua_toboolean(L, v));
+          err = encode_integer(L, lua_gettop(L), base, p);
+          lua_pop(L, 1);
+        }
+      } else if (lua_type(L, v) == LUA_TSTRING) {
+        if (H5Tenum_valueof(mt, lua_tostring(L, v), p) < 0) {
+          H5Eclear2(H5E_DEFAULT);
+          err = lua_pushfstring(L, "'%s' is not a member of the enum", lua_tostring(L, v));
+        }
+      } else {
+        err = encode_integer(L, v, base, p);
+      }
+      H5Tclose(base);
+      return err;
+    }
+    case H5T_STRING: {
+      if (lua_type(L, v) != LUA_TSTRING) return "expected a string";
+      size_t len;
+      const char *s = lua_tolstring(L, v, &len);
+      if (H5Tis_variable_str(mt) > 0) {
+        if (strlen(s) != len) return "string contains a NUL byte (HDF5 strings cannot hold one)";
+        lua_pushvalue(L, v);  /* anchor the string while buf points at it */
+        lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
+        memcpy(p, &s, sizeof s);
+        return NULL;
+      }
+      size_t size = H5Tget_size(mt);
+      H5T_str_t pad = H5Tget_strpad(mt);
+      if (len > size || (pad == H5T_STR_NULLTERM && len == size && size > 0))
+        return lua_pushfstring(L, "string of %d bytes does not fit in %d bytes", (int)len,
+                               (int)size);
+      memcpy(p, s, len);
+      memset(p + len, pad == H5T_STR_SPACEPAD ? ' ' : 0, size - len);
+      return NULL;
+    }
+    case H5T_OPAQUE: {
+      size_t len, size = H5Tget_size(mt);
+      const char *s = lua_tolstring(L, v, &len);
+      if (lua_type(L, v) != LUA_TSTRING || len != size)
+        return lua_pushfstring(L, "expected a string of %d bytes for an opaque value", (int)size);
+      memcpy(p, s, size);
+      return NULL;
+    }
+    case H5T_COMPOUND: {
+      if (lua_type(L, v) != LUA_TTABLE) return "expected a table (record) for a compound value";
+      int n = H5Tget_nmembers(mt);
+      for (int i = 0; i < n; i++) {
+        char *name = H5Tget_member_name(mt, (unsigned)i);
+        hid_t st = H5Tget_member_type(mt, (unsigned)i);
+        size_t off = H5Tget_member_offset(mt, (unsigned)i);
+        const char *err = NULL;
+        if (lua_getfield(L, v, name) == LUA_TNIL) {
+          err = lua_pushfstring(L, "record has no field '%s'", name);
+        } else {
+          err = encode_elem(L, lua_gettop(L), st, p + off, anchor);
+          if (!err) lua_pop(L, 1);
+        }
+        H5Tclose(st);
+        H5free_memory(name);
+        if (err) return err;
+      }
+      return NULL;
+    }
+    case H5T_ARRAY: {
+      int rank = H5Tget_array_ndims(mt);
+      hsize_t dims[H5S_MAX_RANK];
+      H5Tget_array_dims2(mt, dims);
+      hid_t base = H5Tget_super(mt);
+      const char *err = encode_block(L, v, base, p, rank, dims, anchor);
+      H5Tclose(base);
+      return err;
+    }
+    case H5T_VLEN: {
+      if (lua_type(L, v) != LUA_TTABLE) return "expected a table for a vlen value";
+      hid_t base = H5Tget_super(mt);
+      hsize_t n = (hsize_t)lua_rawlen(L, v);
+      size_t esize = H5Tget_size(base);
+      /* the sequence lives in Lua-owned memory, anchored until the write is done */
+      char *seq = lua_newuserdatauv(L, (size_t)n * esize + 1, 0);
+      memset(seq, 0, (size_t)n * esize + 1);
+      lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
+      const char *err = n ? encode_block(L, v, base, seq, 1, &n, anchor) : NULL;
+      H5Tclose(base);
+      if (!err) {
+        hvl_t h = {(size_t)n, seq};
+        memcpy(p, &h, sizeof h);
+      }
+      return err;
+    }
+    default:
+      return "cannot write values of this type";
+  }
+}
+
+const char *h5_encode_into(lua_State *L, int idx, hid_t mt, void *buf, int rank,
+                           const hsize_t *dims) {
+  idx = lua_absindex(L, idx);
+  lua_newtable(L);  /* anchor: strings and sequences buf points into */
+  int anchor = lua_gettop(L);
+  const char *err;
+  if (rank == 0) err = encode_elem(L, idx, mt, buf, anchor);
+  else err = encode_block(L, idx, mt, buf, rank, dims, anchor);
+  if (err) {  /* keep the message (it may live on the stack), drop the anchor */
+    lua_pushstring(L, err);
+    lua_replace(L, anchor);
+    lua_settop(L, anchor);
+    return lua_tostring(L, -1);
+  }
+  lua_settop(L, anchor);
+  return NULL;
 }

@@ -31,7 +31,7 @@ end
 local seen = 0
 local function matching()
   return coroutine.wrap(function()
-    for reading in import.readings(import.inputs(inputs)) do
+    for reading in import.readings((import.inputs(inputs))) do
       for _, failure in ipairs(reading.failures) do
         io.stderr:write("not read: ", failure, "\n")
       end

@@ -43,8 +43,8 @@ return {
       local atoms = s.z * formula_atoms(s.formula)
       local per_atom = atoms > 0 and volume / atoms
       if per_atom and (per_atom < MIN_PER_ATOM or per_atom > MAX_PER_ATOM) then
-        report(string.format("Structure %s: %.1f Å^3 per atom (Z=%s, %s) is outside %d-%d",
-          refcode, per_atom, tostring(s.z), s.formula, MIN_PER_ATOM, MAX_PER_ATOM))
+        report(string.format("Structure %s: %.1f Å^3 per atom (Z=%g, %s) is outside %d-%d",
+          refcode, per_atom, s.z, s.formula, MIN_PER_ATOM, MAX_PER_ATOM))
       end
     end
   end,

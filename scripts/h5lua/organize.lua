@@ -208,7 +208,8 @@ function organize.decode(raw)
   if raw == nil then return nil, "missing raw_json" end
   local ok, v = pcall(decode, raw)
   if not ok then return nil, "invalid JSON: " .. tostring(v):gsub("^.-:%d+: ", "") end
-  if type(v) ~= "table" then return nil, "JSON is not an object" end
+  -- cjson gives tables for arrays too: look at the text's first character
+  if type(v) ~= "table" or not raw:find("^%s*{") then return nil, "JSON is not an object" end
   return v
 end
 

@@ -9,11 +9,13 @@ return {
     local atoms = structure.atoms
     if type(atoms) ~= "table" then return nil, "missing field 'atoms'" end
     local edges = options and options.edges or { 10, 25, 50, 100, 250, 500, 1000 }
-    local n, low = #atoms, 0
     for i, edge in ipairs(edges) do
-      if type(edge) ~= "number" or edge < low or (i > 1 and edge <= edges[i - 1]) then
+      if type(edge) ~= "number" or edge < 0 or (i > 1 and edge <= edges[i - 1]) then
         error("option 'edges' must be increasing non-negative numbers", 0)
       end
+    end
+    local n, low = #atoms, 0
+    for _, edge in ipairs(edges) do
       if n <= edge then return string.format("%d-%d", low, edge) end
       low = math.floor(edge) + 1
     end

@@ -552,8 +552,80 @@ local function batches_of(files, n)
   return out
 end
 
--- Whether parallel parsing pays for `jobs` workers over these files.
-local function worth_parallel(files, jobs)
+-- Iterator over file results in input order, read by `jobs` child
+-- processes (batches handed out in order, at most `jobs` running), and a
+-- closing value that waits for the children still running and removes the
+-- temporary files when the loop ends early or raises.
+local function parallel_results(files, jobs)
+  local exe = import.executable()
+  local prefix = os.tmpname()
+  local batches = batches_of(files, jobs * 4)
+  local running, next_batch = {}, 1
+
+  local function remove(job)
+    for _, path in ipairs({ job.list, job.out, job.err }) do os.remove(path) end
+  end
+  local function cleanup()
+    for _, job in ipairs(running) do
+      pcall(job.p.close, job.p)
+      remove(job)
+    end
+    running = {}
+    if prefix then os.remove(prefix) end
+    prefix = nil
+  end
+
+  local function launch(i)
+    local job = { i = i, list = prefix .. "." .. i .. ".list", out = prefix .. "." .. i .. ".out",
+                  err = prefix .. "." .. i .. ".err" }
+    local plain = {}
+    for k, input in ipairs(batches[i]) do plain[k] = { path = input.path, kind = input.kind } end
+    local f = assert(io.open(job.list, "wb"))
+    f:write(cjson.encode(plain))
+    f:close()
+    local code = format("require('h5lua.import').worker(%q, %q)", job.list, job.out)
+    job.p = assert(io.popen(format("%s -e %s 2>%s", quote(exe), quote(code), quote(job.err))))
+    running[#running + 1] = job
+  end
+
+  -- The results of the oldest running batch, once its worker is done.
+  local function collect()
+    local job = table.remove(running, 1)
+    job.p:read("a")
+    local exited = job.p:close()
+    local results = {}
+    if exited then
+      for line in io.lines(job.out) do results[#results + 1] = cjson.decode(line) end
+    end
+    remove(job)
+    if #results ~= #batches[job.i] then
+      -- A worker that died: read its batch here instead.
+      results = {}
+      for k, input in ipairs(batches[job.i]) do results[k] = import.read_file(input) end
+    end
+    return results
+  end
+
+  local iter = coroutine.wrap(function()
+    while next_batch <= #batches or #running > 0 do
+      while #running < jobs and next_batch <= #batches do
+        launch(next_batch)
+        next_batch = next_batch + 1
+      end
+      for _, r in ipairs(collect()) do coroutine.yield(r) end
+    end
+    cleanup()
+  end)
+  return iter, setmetatable({}, { __close = cleanup, __gc = cleanup })
+end
+
+--- Whether reading these files in `jobs` child processes pays off: more
+-- than one job, at least two files per job, and `PARALLEL_MIN_BYTES` of CIF
+-- text per job (JSON is quick to read: splitting it gains nothing).
+-- @tparam table files list from `import.inputs`
+-- @tparam integer jobs
+-- @treturn boolean
+function import.parallel_pays(files, jobs)
   if jobs <= 1 or #files < 2 * jobs then return false end
   local cif_bytes = 0
   for _, f in ipairs(files) do
@@ -562,72 +634,25 @@ local function worth_parallel(files, jobs)
   return cif_bytes >= import.PARALLEL_MIN_BYTES * jobs
 end
 
--- Iterator over file results in input order, read by `jobs` child
--- processes (batches handed out in order, at most `jobs` running).
-local function parallel_results(files, jobs)
-  return coroutine.wrap(function()
-    local exe = import.executable()
-    local prefix = os.tmpname()
-    local batches = batches_of(files, jobs * 4)
-    local running, next_batch = {}, 1
-    local function launch(i)
-      local list, out, err = prefix .. "." .. i .. ".list", prefix .. "." .. i .. ".out",
-        prefix .. "." .. i .. ".err"
-      local f = assert(io.open(list, "wb"))
-      local plain = {}
-      for k, input in ipairs(batches[i]) do plain[k] = { path = input.path, kind = input.kind } end
-      f:write(cjson.encode(plain))
-      f:close()
-      local code = format("require('h5lua.import').worker(%q, %q)", list, out)
-      local p = assert(io.popen(format("%s -e %s 2>%s", quote(exe), quote(code), quote(err))))
-      running[#running + 1] = { i = i, p = p, list = list, out = out, err = err }
-    end
-    local ok, failure = pcall(function()
-      while next_batch <= #batches or #running > 0 do
-        while #running < jobs and next_batch <= #batches do
-          launch(next_batch)
-          next_batch = next_batch + 1
-        end
-        local job = table.remove(running, 1)
-        job.p:read("a")
-        local exited = job.p:close()
-        local results = {}
-        if exited then
-          for line in io.lines(job.out) do results[#results + 1] = cjson.decode(line) end
-        end
-        if #results ~= #batches[job.i] then
-          -- A worker that died: read its batch here instead.
-          results = {}
-          for k, input in ipairs(batches[job.i]) do results[k] = import.read_file(input) end
-        end
-        for _, path in ipairs({ job.list, job.out, job.err }) do os.remove(path) end
-        for _, r in ipairs(results) do coroutine.yield(r) end
-      end
-    end)
-    for _, job in ipairs(running) do
-      pcall(job.p.close, job.p)
-      for _, path in ipairs({ job.list, job.out, job.err }) do os.remove(path) end
-    end
-    os.remove(prefix)
-    if not ok then error(failure, 0) end
-  end)
-end
-
 --- Iterate over the readings of files (`import.read_file` results), in
--- input order.
+-- input order: `for reading in import.readings(files, jobs) do ... end`.
 -- @tparam table files list from `import.inputs`
 -- @tparam[opt=1] integer jobs child processes to read with, used only when
---   there is enough CIF text for them to pay off
+--   `import.parallel_pays`
 -- @treturn function iterator giving one result table per file
--- @treturn boolean whether child processes are used
+-- @return nil, nil and a closing value (for a generic `for`: leaving the
+--   loop early waits for the children and removes their temporary files)
 function import.readings(files, jobs)
   jobs = jobs or 1
-  if worth_parallel(files, jobs) then return parallel_results(files, jobs), true end
+  if import.parallel_pays(files, jobs) then
+    local iter, closer = parallel_results(files, jobs)
+    return iter, nil, nil, closer
+  end
   local i = 0
   return function()
     i = i + 1
     if files[i] then return import.read_file(files[i]) end
-  end, false
+  end
 end
 
 ---------------------------------------------------------------------------
@@ -782,10 +807,12 @@ function import.run(target, paths, opts)
       return refcode, json
     end
 
-    local readings, parallel = import.readings(files, jobs)
-    summary.parallel = parallel
-    local source = coroutine.wrap(function()
-      for res in readings do
+    summary.parallel = import.parallel_pays(files, jobs)
+    -- The source of (refcode, json) pairs for the batch writer. A coroutine
+    -- we can close: if the writer raises, closing it ends the readings loop
+    -- (waiting for any child process and removing its files).
+    local co = coroutine.create(function()
+      for res in import.readings(files, jobs) do
         summary.files = summary.files + 1
         for _, msg in ipairs(res.failures) do fail(res.file, msg) end
         for _, ig in ipairs(res.ignored) do
@@ -799,8 +826,16 @@ function import.run(target, paths, opts)
         if opts.on_file then opts.on_file(res) end
       end
     end)
+    local function source()
+      local ok, refcode, json = coroutine.resume(co)
+      if not ok then error(refcode, 0) end
+      return refcode, json
+    end
 
-    local result = st:write_many(source, { on_error = "collect", progress = opts.progress })
+    local wok, result = pcall(st.write_many, st, source,
+      { on_error = "collect", progress = opts.progress })
+    if coroutine.status(co) == "suspended" then coroutine.close(co) end
+    if not wok then error(result, 0) end
     for _, f in ipairs(result.failed or {}) do
       local plan = planned[f.refcode] or {}
       fail(plan.file or "?", format("%s: %s: %s", plan.file or "?",

@@ -181,25 +181,41 @@ describe("h5lua.import", function()
 
   describe("readings()", function()
     it("reads small inputs in this process", function()
-      local files = import.inputs({ SAMPLES })
-      local _, parallel = import.readings(files, 4)
-      assert.is_false(parallel)
+      assert.is_false(import.parallel_pays(import.inputs({ SAMPLES }), 4))
     end)
 
     it("gives the same results from child processes, in input order", function()
       local files = import.inputs({ SAMPLES, FIX })
       local saved = import.PARALLEL_MIN_BYTES
       import.PARALLEL_MIN_BYTES = 0
-      local iter, parallel = import.readings(files, 2)
+      assert.is_true(import.parallel_pays(files, 2))
+      local iter, _, _, closer = import.readings(files, 2)
       import.PARALLEL_MIN_BYTES = saved
-      assert.is_true(parallel)
+      assert.is_not_nil(closer)
       local serial, i = {}, 0
       for r in import.readings(files, 1) do serial[#serial + 1] = r end
-      for r in iter do
+      for r in iter, nil, nil, closer do
         i = i + 1
         assert.same(serial[i], r)
       end
       assert.equal(#files, i)
+    end)
+
+    it("waits for the children and removes their files when a loop stops early", function()
+      local files = import.inputs({ SAMPLES })
+      local dir = helper.tmpdir()
+      local saved, tmpname = import.PARALLEL_MIN_BYTES, os.tmpname
+      import.PARALLEL_MIN_BYTES = 0
+      os.tmpname = function() -- luacheck: ignore
+        helper.write_file(dir .. "/prefix", "")
+        return dir .. "/prefix"
+      end
+      local ok, err = pcall(function()
+        for _ in import.readings(files, 2) do break end
+      end)
+      import.PARALLEL_MIN_BYTES, os.tmpname = saved, tmpname -- luacheck: ignore
+      assert.is_true(ok, err)
+      assert.equal("", helper.sh("ls -A " .. helper.quote(dir)).stdout)
     end)
   end)
 

@@ -3,6 +3,14 @@
 local h5 = require "h5"
 local helper = require "helper"
 local organize = require "h5lua.organize"
+
+if not package.searchpath("h5lua.store", package.path) then
+  describe("h5lua.organize", function()
+    pending("h5lua.store has not landed yet")
+  end)
+  return
+end
+
 local store = require "h5lua.store"
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)[/\\]") or "."

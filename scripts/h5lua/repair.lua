@@ -74,30 +74,49 @@ local function copy_bytes(src, dst)
   fout:close()
 end
 
--- Open the original; for a truncated file, a zero-padded scratch copy.
--- Returns file, scratch_path_or_nil, note_or_nil; or nil, message.
-local function open_source(path)
-  local ok, f = pcall(h5.open, path, "r")
-  if ok then return f end
-  local stored = tostring(f):match("stored_eof = (%d+)")
-  if not stored then return nil, errmsg(f) end
-  local scratch = path .. ".repair-src"
+-- A copy of a truncated file padded back to `size` bytes with `byte`.
+local function padded_copy(path, suffix, size, byte)
+  local scratch = path .. suffix
   copy_bytes(path, scratch)
   local fh = assert(io.open(scratch, "r+b"))
-  local size = fh:seek("end")
-  local want = math.tointeger(tonumber(stored))
-  if want > size then
-    fh:seek("set", want - 1)
-    fh:write("\0")
+  local have = fh:seek("end")
+  local block = string.rep(byte, 1 << 16)
+  while have < size do
+    local n = math.min(#block, size - have)
+    fh:write(n == #block and block or block:sub(1, n))
+    have = have + n
   end
   fh:close()
-  local ok2, f2 = pcall(h5.open, scratch, "r")
-  if not ok2 then
-    os.remove(scratch)
+  return scratch
+end
+
+-- Open the original. A truncated file is read from a copy padded with
+-- zeros to its recorded size; a second copy padded with 0xFF bytes tells
+-- which data lay past the cut (it reads differently in the two copies).
+-- Returns {file=, twin=, scratch={paths}, note=} or nil, message.
+local function open_source(path)
+  local ok, f = pcall(h5.open, path, "r")
+  if ok then return { file = f, scratch = {} } end
+  local stored = tostring(f):match("truncated file: eof = %d+.-stored_eof = (%d+)")
+  if not stored then return nil, errmsg(f) end
+  local want = math.tointeger(tonumber(stored))
+  local fh = assert(io.open(path, "rb"))
+  local size = fh:seek("end")
+  fh:close()
+  local zeros = padded_copy(path, ".repair-src0", want, "\0")
+  local ones = padded_copy(path, ".repair-src1", want, "\255")
+  local src = { scratch = { zeros, ones }, note = string.format("file truncated at %d of %d "
+    .. "bytes: whatever lay past the cut is lost", size, want) }
+  local ok0, f0 = pcall(h5.open, zeros, "r")
+  local ok1, f1 = pcall(h5.open, ones, "r")
+  if not ok0 then
+    if ok1 then f1:close() end
+    for _, p in ipairs(src.scratch) do os.remove(p) end
     return nil, errmsg(f)
   end
-  return f2, scratch, string.format("file truncated at %d of %d bytes; the missing part "
-    .. "was read as zeros", size, want)
+  src.file = f0
+  if ok1 then src.twin = f1 end
+  return src
 end
 
 ---------------------------------------------------------------------------
@@ -110,18 +129,59 @@ local function property(obj, key)
   return nil
 end
 
--- Read a dataset whole; returns true, value or false, message.
-local function read_all(d)
-  local ok, v = pcall(d.read, d)
-  if ok then return true, v end
-  return false, errmsg(v)
+-- Whether two values read from a dataset are the same.
+local function same(a, b)
+  if a == b then return true end
+  if type(a) ~= type(b) then return false end
+  if type(a) == "userdata" then
+    local ok, ta, tb = pcall(function() return a:tobytes(), b:tobytes() end)
+    return ok and ta == tb
+  end
+  if type(a) ~= "table" then return a ~= a and b ~= b end  -- NaN
+  for k, v in pairs(a) do
+    if not same(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false end
+  end
+  return true
+end
+
+local PAST_CUT = "its data lay past the end of the truncated file"
+
+-- Read (a selection of) a dataset; returns true, value or false, message.
+-- With a twin (truncated file), data that reads differently there lay
+-- past the cut and counts as unreadable.
+local function read(ctx, d, ...)
+  local ok, v = pcall(d.read, d, ...)
+  if not ok then return false, errmsg(v) end
+  if ctx.twin then
+    local tw = ctx.twin:get(d.name)
+    if tw then
+      local tok, tv = pcall(tw.read, tw, ...)
+      tw:close()
+      if not tok or not same(v, tv) then return false, PAST_CUT end
+    end
+  end
+  return true, v
 end
 
 local STRUCTURE_JSON = "^/structures/[^/]+/raw_json$"
 
--- Returns healthy (boolean) and counts {groups=, datasets=, links=}; records
--- notes for readable raw_json that is not JSON.
-local function scan(g, path, result, counts)
+-- Note a readable raw_json that is not valid JSON (kept byte for byte).
+local function check_json(result, path, v)
+  if type(v) ~= "string" or not path:match(STRUCTURE_JSON) or result.noted[path] then return end
+  local s, why = organize.decode(v)
+  if not s then
+    result.noted[path] = true
+    result.notes[#result.notes + 1] = { path = path,
+      message = "kept as is, but " .. why:gsub("^invalid JSON", "it is not valid JSON") }
+  end
+end
+
+-- Whether a subtree can be copied whole: every link resolves and every
+-- dataset reads back. Returns healthy and counts {groups=, datasets=, links=}.
+local function scan(result, g, path, counts)
   counts = counts or { groups = 1, datasets = 0, links = 0 }
   local ok, keys = pcall(g.keys, g)
   if not ok then return false, counts end
@@ -143,21 +203,11 @@ local function scan(g, path, result, counts)
       else
         if obj.kind == "group" then
           counts.groups = counts.groups + 1
-          local h = scan(obj, p, result, counts)
-          healthy = healthy and h
+          healthy = scan(result, obj, p, counts) and healthy
         elseif obj.kind == "dataset" then
           counts.datasets = counts.datasets + 1
-          local rok, v = read_all(obj)
-          if not rok then
-            healthy = false
-          elseif type(v) == "string" and p:match(STRUCTURE_JSON) then
-            local s, why = organize.decode(v)
-            if not s and not result.noted[p] then
-              result.noted[p] = true
-              result.notes[#result.notes + 1] = { path = p,
-                message = "kept as is, but " .. why:gsub("^invalid JSON", "it is not valid JSON") }
-            end
-          end
+          local rok, v = read(result, obj)
+          if rok then check_json(result, p, v) else healthy = false end
         end
         pcall(obj.close, obj)
       end
@@ -178,7 +228,7 @@ local function lose(result, path, reason)
   result.lost[#result.lost + 1] = { path = path, reason = reason }
 end
 
-local function copy_attrs(src, dst, path, result)
+local function copy_attrs(result, src, dst, path)
   local ok, names = pcall(function() return src.attrs:keys() end)
   if not ok then
     lose(result, path, "attributes cannot be listed: " .. errmsg(names))
@@ -189,17 +239,37 @@ local function copy_attrs(src, dst, path, result)
     local wok, werr = false, nil
     if rok then wok, werr = pcall(function() dst.attrs[name] = v end) end
     if rok and wok then
-      result.counts.attributes = (result.counts.attributes or 0) + 1
+      result.counts.attributes = result.counts.attributes + 1
     else
       lose(result, path .. " (attribute '" .. name .. "')", errmsg(rok and werr or v))
     end
   end
 end
 
+-- Copy rows first..last of d into out; a block that fails is split in two
+-- until it is one chunk row (chunked) or one row (contiguous). Appends
+-- the row ranges lost to `bad`; returns the number of rows copied.
+local function copy_rows(result, d, out, shape, unit, first, last, bad)
+  local sel = { { first, last } }
+  for k = 2, #shape do sel[k] = { 1, shape[k] } end
+  local ok, block = read(result, d, table.unpack(sel))
+  if ok and pcall(out.write, out, block, table.unpack(sel)) then return last - first + 1 end
+  if last - first + 1 <= unit then
+    local prev = bad[#bad]
+    if prev and prev[2] == first - 1 then prev[2] = last else bad[#bad + 1] = { first, last } end
+    return 0
+  end
+  -- split on a unit boundary
+  local units = (last - first + 1 + unit - 1) // unit
+  local mid = first + (units // 2) * unit - 1
+  return copy_rows(result, d, out, shape, unit, first, mid, bad)
+    + copy_rows(result, d, out, shape, unit, mid + 1, last, bad)
+end
+
 -- Recreate a dataset that fails to read whole, block by block.
-local function copy_blocks(d, dst_group, name, path, result, first_err)
+local function copy_blocks(result, d, dst_group, name, path, first_err)
   local shape, dtype = property(d, "shape"), property(d, "dtype")
-  if type(shape) ~= "table" or #shape == 0 or dtype == nil then
+  if type(shape) ~= "table" or #shape == 0 or shape[1] == 0 or dtype == nil then
     lose(result, path, first_err)
     return
   end
@@ -210,7 +280,7 @@ local function copy_blocks(d, dst_group, name, path, result, first_err)
     for _, k in ipairs({ "compression", "compression_opts", "shuffle", "fletcher32",
                          "fillvalue", "maxshape" }) do
       local v = property(d, k)
-      if v ~= nil then opts[k] = v end
+      if v ~= nil and v ~= false then opts[k] = v end
     end
   end
   local cok, out = pcall(dst_group.create_dataset, dst_group, name, opts)
@@ -218,34 +288,27 @@ local function copy_blocks(d, dst_group, name, path, result, first_err)
     lose(result, path, first_err .. "; cannot recreate it: " .. errmsg(out))
     return
   end
-  local step = type(chunks) == "table" and chunks[1] or 1
-  local bad, good = {}, 0
-  for first = 1, shape[1], step do
-    local last = math.min(first + step - 1, shape[1])
-    local sel = { { first, last } }
-    for k = 2, #shape do sel[k] = { 1, shape[k] } end
-    local rok, block = pcall(d.read, d, sel)
-    if rok and pcall(out.write, out, block, sel) then
-      good = good + 1
-    else
-      bad[#bad + 1] = string.format("%d-%d", first, last)
-    end
-  end
-  copy_attrs(d, out, path, result)
+  local unit = type(chunks) == "table" and chunks[1] or 1
+  local bad = {}
+  local good = copy_rows(result, d, out, shape, unit, 1, shape[1], bad)
+  copy_attrs(result, d, out, path)
   out:close()
   if good == 0 then
     pcall(dst_group.delete, dst_group, name)
     lose(result, path, first_err)
-  else
-    result.partial[#result.partial + 1] = { path = path, lost_rows = bad,
-      message = string.format("rows %s lost (%s)", table.concat(bad, ", "), first_err) }
-    result.counts.datasets = (result.counts.datasets or 0) + 1
+    return
   end
+  local ranges = {}
+  for i, r in ipairs(bad) do ranges[i] = string.format("%d-%d", r[1], r[2]) end
+  result.partial[#result.partial + 1] = { path = path, lost_rows = ranges,
+    message = string.format("rows %s of %d lost (%s)", table.concat(ranges, ", "), shape[1],
+      first_err) }
+  result.counts.datasets = result.counts.datasets + 1
 end
 
 local copy_group
 
-local function copy_member(src, dst, name, path, result)
+local function copy_member(result, src, dst, name, path)
   local iok, info = pcall(src.link_info, src, name)
   if not iok or not info then
     lose(result, path, "link cannot be read: " .. errmsg(info))
@@ -266,7 +329,7 @@ local function copy_member(src, dst, name, path, result)
       ok, err = pcall(dst.external_link, dst, info.file, info.target, name)
     end
     if ok then
-      result.counts.links = (result.counts.links or 0) + 1
+      result.counts.links = result.counts.links + 1
     else
       lose(result, path, "link cannot be recreated: " .. errmsg(err))
     end
@@ -282,30 +345,32 @@ local function copy_member(src, dst, name, path, result)
     return
   end
   if obj.kind == "group" then
-    local healthy, counts = scan(obj, path, result)
+    local healthy, counts = scan(result, obj, path)
     if healthy and pcall(src.copy, src, name, dst, name) then
       add_counts(result, counts)
     else
+      pcall(dst.delete, dst, name)  -- a copy that failed halfway
       local cok, child = pcall(dst.create_group, dst, name)
       if cok then
-        result.counts.groups = (result.counts.groups or 0) + 1
-        copy_group(obj, child, path, result)
+        result.counts.groups = result.counts.groups + 1
+        copy_group(result, obj, child, path)
         child:close()
       else
         lose(result, path, "group cannot be recreated: " .. errmsg(child))
       end
     end
   elseif obj.kind == "dataset" then
-    local rok, err = read_all(obj)
+    local rok, v = read(result, obj)
     if rok then
+      check_json(result, path, v)
       local cok, cerr = pcall(src.copy, src, name, dst, name)
       if cok then
-        result.counts.datasets = (result.counts.datasets or 0) + 1
+        result.counts.datasets = result.counts.datasets + 1
       else
         lose(result, path, "dataset cannot be copied: " .. errmsg(cerr))
       end
     else
-      copy_blocks(obj, dst, name, path, result, err)
+      copy_blocks(result, obj, dst, name, path, v)
     end
   else
     local cok, cerr = pcall(src.copy, src, name, dst, name)
@@ -314,14 +379,14 @@ local function copy_member(src, dst, name, path, result)
   pcall(obj.close, obj)
 end
 
-copy_group = function(src, dst, path, result)
-  copy_attrs(src, dst, path, result)
+copy_group = function(result, src, dst, path)
+  copy_attrs(result, src, dst, path)
   local ok, keys = pcall(src.keys, src)
   if not ok then
     lose(result, path, "members cannot be listed: " .. errmsg(keys))
     return
   end
-  for _, name in ipairs(keys) do copy_member(src, dst, name, join(path, name), result) end
+  for _, name in ipairs(keys) do copy_member(result, src, dst, name, join(path, name)) end
 end
 
 --- Repair a file in place.
@@ -343,25 +408,27 @@ function repair.file(path, opts)
     result.message = string.format("cannot repair '%s': no such file", path)
     return result
   end
-  local src, scratch, note = open_source(path)
+  local src, err = open_source(path)
   if not src then
-    result.message = string.format("cannot repair '%s': %s", path, scratch)
+    result.message = string.format("cannot repair '%s': %s", path, err)
     return result
   end
-  if note then result.notes[#result.notes + 1] = { path = "/", message = note } end
+  if src.note then result.notes[#result.notes + 1] = { path = "/", message = src.note } end
+  result.twin = src.twin
   local tmp = path .. ".repair-tmp"
-  local ok, err = pcall(function()
+  local ok, cerr = pcall(function()
     local dst = h5.open(tmp, "w")
-    local cok, cerr = pcall(copy_group, src, dst, "/", result)
+    local cok, e = pcall(copy_group, result, src.file, dst, "/")
     dst:close()
-    if not cok then error(cerr, 0) end
+    if not cok then error(e, 0) end
   end)
-  src:close()
-  if scratch then os.remove(scratch) end
-  result.noted = nil
+  src.file:close()
+  if src.twin then src.twin:close() end
+  for _, p in ipairs(src.scratch) do os.remove(p) end
+  result.noted, result.twin = nil, nil
   if not ok then
     os.remove(tmp)
-    result.message = string.format("cannot repair '%s': %s", path, errmsg(err))
+    result.message = string.format("cannot repair '%s': %s", path, errmsg(cerr))
     return result
   end
   if opts.backup ~= false then
@@ -390,6 +457,8 @@ function repair.lost_anything(result)
   return #result.lost > 0 or #result.partial > 0
 end
 
+local function plural(n, word) return string.format("%d %s%s", n, word, n == 1 and "" or "s") end
+
 --- The result as text for people.
 -- @tparam table result from `repair.file`
 -- @treturn string lines ending in "\n"
@@ -403,8 +472,8 @@ function repair.format(result)
   line("Repaired %s%s", result.path,
     result.backup and string.format(" (backup: %s)", result.backup) or " (no backup)")
   local c = result.counts
-  line("  Salvaged: %d groups, %d datasets, %d links, %d attributes", c.groups, c.datasets,
-    c.links, c.attributes)
+  line("  Salvaged: %s, %s, %s, %s", plural(c.groups, "group"), plural(c.datasets, "dataset"),
+    plural(c.links, "link"), plural(c.attributes, "attribute"))
   line("  Partly salvaged:%s", #result.partial == 0 and " none" or " " .. #result.partial)
   for _, p in ipairs(result.partial) do line("    - %s: %s", p.path, p.message) end
   line("  Lost:%s", #result.lost == 0 and " nothing" or " " .. #result.lost)

@@ -89,7 +89,8 @@ describe("h5lua.plugins", function()
       helper.write_file(dir .. "/number.lua", "return 42")
       assert.same({ nil, "cannot load '" .. dir .. "/raises.lua': nope" },
         { plugins.load(dir .. "/raises.lua") })
-      assert.same({ nil, "cannot load '" .. dir .. "/number.lua': it returned number, not a table" },
+      assert.same({ nil, "cannot load '" .. dir
+        .. "/number.lua': it returned number, not a table" },
         { plugins.load(dir .. "/number.lua") })
     end)
   end)

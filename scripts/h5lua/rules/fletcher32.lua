@@ -32,7 +32,9 @@ local function bad_blocks(d)
     local last = math.min(first + step - 1, shape[1])
     local sel = { { first, last } }
     for k = 2, #shape do sel[k] = { 1, shape[k] } end
-    if not pcall(d.read, d, sel) then bad[#bad + 1] = string.format("%d-%d", first, last) end
+    if not pcall(d.read, d, table.unpack(sel)) then
+      bad[#bad + 1] = string.format("%d-%d", first, last)
+    end
   end
   return bad
 end

@@ -18,8 +18,12 @@ return {
     if not n then
       report(string.format("Structure %s: space group '%s' not recognised", refcode, sg))
     elseif type(number) == "number" and number ~= n then
+      local given = tostring(number)
+      if number == math.floor(number) and math.abs(number) < 2 ^ 53 then
+        given = string.format("%d", number)
+      end
       report(string.format("Structure %s: space group '%s' is number %d, not %s", refcode, sg, n,
-        tostring(number)))
+        given))
     end
   end,
 }

@@ -379,14 +379,27 @@ function explore.visible(s)
   end))
 end
 
+-- The name an entry shows: groups (hard links to them) end with "/".
+local function display_name(e)
+  local name = explore.visible(e.name)
+  if e.kind == "group" and e.link == "hard" then name = name .. "/" end
+  return name
+end
+
+-- The column width for a list of entries (at most 40).
+local function entries_width(entries)
+  local w = 0
+  for _, e in ipairs(entries) do w = math.max(w, #display_name(e)) end
+  return math.min(w, 40)
+end
+
 --- Format one member entry as a line: name (groups end with "/"), padded
 -- to width, then what it is.
 function explore.entry_line(e, width, color)
-  local name = explore.visible(e.name)
+  local name = display_name(e)
   local style = e.kind == "group" and "group" or e.kind == "datatype" and "datatype" or "dataset"
   if e.link == "soft" or e.link == "external" then style = "link" end
   if e.dangling or e.error then style = "dangling" end
-  if e.kind == "group" and e.link == "hard" then name = name .. "/" end
   local desc
   if e.link == "soft" then
     desc = "soft link -> " .. tostring(e.target)
@@ -409,11 +422,6 @@ function explore.entry_line(e, width, color)
     pretty.paint(explore.visible(desc), "dim", color)
 end
 
-local function name_width(names, extra)
-  local w = 0
-  for _, n in ipairs(names) do w = math.max(w, #n + (extra or 1)) end
-  return math.min(w, 40)
-end
 
 --- A short listing of a group for previews: up to opts.members entries,
 -- then "... N more".
@@ -421,10 +429,11 @@ function explore.listing(g, opts)
   local o = pretty.options(opts)
   local limit = opt(opts, "members")
   local names, total = explore.names(g, limit)
-  local lines = {}
-  local width = name_width(names)
-  for _, name in ipairs(names) do
-    lines[#lines + 1] = "  " .. explore.entry_line(explore.entry(g, name), width, o.color)
+  local lines, entries = {}, {}
+  for i, name in ipairs(names) do entries[i] = explore.entry(g, name) end
+  local width = entries_width(entries)
+  for _, e in ipairs(entries) do
+    lines[#lines + 1] = "  " .. explore.entry_line(e, width, o.color)
   end
   if total > #names then
     lines[#lines + 1] = pretty.paint(string.format("  ... %d more (%d members)", total - #names,
@@ -665,21 +674,24 @@ function explore.ls(obj, opts)
       end
       paths[#paths + 1] = e
       if #paths >= 1000 then
-        local w = 0
-        for _, x in ipairs(paths) do w = math.max(w, #x.name + 1) end
-        for _, x in ipairs(paths) do emit(explore.entry_line(x, math.min(w, 40), color)) end
+        local w = entries_width(paths)
+        for _, x in ipairs(paths) do emit(explore.entry_line(x, w, color)) end
         paths = {}
       end
     end)
-    local w = 0
-    for _, x in ipairs(paths) do w = math.max(w, #x.name + 1) end
-    for _, x in ipairs(paths) do emit(explore.entry_line(x, math.min(w, 40), color)) end
+    local w = entries_width(paths)
+    for _, x in ipairs(paths) do emit(explore.entry_line(x, w, color)) end
     return lines
   end
   local names, total = explore.names(obj, opts.limit)
-  local width = name_width(names)
-  for _, name in ipairs(names) do
-    emit(explore.entry_line(explore.entry(obj, name), width, color))
+  -- Entries in batches: aligned within a batch, streamed for wide groups.
+  local i = 1
+  while i <= #names do
+    local batch = {}
+    for k = i, math.min(#names, i + 999) do batch[#batch + 1] = explore.entry(obj, names[k]) end
+    local width = entries_width(batch)
+    for _, e in ipairs(batch) do emit(explore.entry_line(e, width, color)) end
+    i = i + #batch
   end
   if total > #names then
     emit(pretty.paint(string.format("... %d more (%d members)", total - #names, total), "dim",

@@ -232,7 +232,11 @@ function repl.print_results(...)
     local ok, s = pcall(pretty.format, v, o)
     parts[i] = ok and s or tostring(v)
   end
-  io.stdout:write(table.concat(parts, "\t"), "\n")
+  local sep = "\t"
+  for _, s in ipairs(parts) do
+    if s:find("\n", 1, true) then sep = "\n" break end
+  end
+  io.stdout:write(table.concat(parts, sep), "\n")
   io.stdout:flush()
 end
 

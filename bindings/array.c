@@ -709,7 +709,8 @@ static int array_newindex(lua_State *L) {
                       luaL_tolstring(L, 2, NULL));
   size_t i = check_flat_index(L, a, 2);
   const char *err = store_elem(L, a, i, 3);
-  if (err) return luaL_argerror(L, 3, err);
+  if (err)
+    return luaL_error(L, "h5: cannot set array element %I: %s", (LUAI_UACINT)(i + 1), err);
   return 0;
 }
 

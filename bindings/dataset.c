@@ -804,6 +804,7 @@ static int dset_write_bytes(lua_State *L) {
  * Changes the shape within maxshape (chunked datasets only), as h5py. */
 static int dset_resize(lua_State *L) {
   h5_handle *h = check_dataset(L, 1);
+  lua_settop(L, 3);
   const char *path = push_dset_name(L, h->id);
   int nameidx = lua_gettop(L);
   hid_t space = H5Dget_space(h->id);
@@ -1014,10 +1015,12 @@ static int dset_require(lua_State *L) {
     H5Sclose(space);
     int same = wrank == rank;
     for (int i = 0; same && i < rank; i++) same = want[i] == dims[i];
-    if (!same)
-      return luaL_error(L, "h5: cannot require dataset '%s': shape %s does not match %s", path,
-                        push_dims_text(L, wrank > 0 ? wrank : 0, want),
-                        push_dims_text(L, rank, dims));
+    if (!same) {
+      const char *have = push_dims_text(L, rank, dims);
+      const char *wanted = push_dims_text(L, wrank > 0 ? wrank : 0, want);
+      return luaL_error(L, "h5: cannot require dataset '%s': it has shape %s, not %s", path,
+                        have, wanted);
+    }
   }
   lua_pop(L, 1);
   lua_getfield(L, 3, "dtype");
@@ -1032,7 +1035,7 @@ static int dset_require(lua_State *L) {
     H5Tclose(want);
     H5Tclose(have);
     if (!ok)
-      return luaL_error(L, "h5: cannot require dataset '%s': dtype %s does not match %s", path,
+      return luaL_error(L, "h5: cannot require dataset '%s': it has dtype %s, not %s", path,
                         lua_tostring(L, -1), lua_tostring(L, -2));
   }
   lua_settop(L, 5);

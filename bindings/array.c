@@ -88,7 +88,7 @@ int h5_atype_of(hid_t type) {
  * Construction
  * ===================================================================== */
 
-h5_array *h5_array_new(lua_State *L, int atype, int ndim, const hsize_t *shape) {
+h5_array *h5_array_alloc(lua_State *L, int atype, int ndim, const hsize_t *shape) {
   size_t n = 1, esize = h5_atype_size(atype);
   for (int i = 0; i < ndim; i++) {
     if (shape[i] && n > (SIZE_MAX / 4) / esize / (size_t)shape[i])
@@ -101,8 +101,13 @@ h5_array *h5_array_new(lua_State *L, int atype, int ndim, const hsize_t *shape) 
   a->n = n;
   memset(a->shape, 0, sizeof a->shape);
   if (ndim) memcpy(a->shape, shape, (size_t)ndim * sizeof *shape);
-  memset(a->data, 0, n * esize);
   luaL_setmetatable(L, H5_ARRAY);
+  return a;
+}
+
+h5_array *h5_array_new(lua_State *L, int atype, int ndim, const hsize_t *shape) {
+  h5_array *a = h5_array_alloc(L, atype, ndim, shape);
+  memset(a->data, 0, a->n * h5_atype_size(atype));
   return a;
 }
 
@@ -704,7 +709,8 @@ static int array_newindex(lua_State *L) {
                       luaL_tolstring(L, 2, NULL));
   size_t i = check_flat_index(L, a, 2);
   const char *err = store_elem(L, a, i, 3);
-  if (err) return luaL_argerror(L, 3, err);
+  if (err)
+    return luaL_error(L, "h5: cannot set array element %I: %s", (LUAI_UACINT)(i + 1), err);
   return 0;
 }
 

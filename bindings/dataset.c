@@ -24,31 +24,45 @@
  * Helpers
  * ===================================================================== */
 
-/* Ids held by one operation; closed together (never raises). */
+/* The HDF5 ids one operation holds (types, spaces, property lists), kept in
+ * a to-be-closed userdata: whatever raises -- an argument check, a memory
+ * error, an HDF5 failure -- they are closed when the C function unwinds or
+ * returns, and never twice. */
+#define IDS_MAX 12
+#define IDS_TNAME "h5.ids"
+
 typedef struct {
-  hid_t ftype, mtype, fspace, mspace, dcpl, dxpl, lcpl;
+  int n;
+  hid_t id[IDS_MAX];
 } ids_t;
 
-static void ids_init(ids_t *r) {
-  r->ftype = r->mtype = r->fspace = r->mspace = r->dcpl = r->dxpl = r->lcpl = H5I_INVALID_HID;
+static int ids_release(lua_State *L) {
+  ids_t *r = luaL_checkudata(L, 1, IDS_TNAME);
+  while (r->n > 0) {
+    hid_t id = r->id[--r->n];
+    switch (H5Iget_type(id)) {
+      case H5I_DATATYPE: H5Tclose(id); break;
+      case H5I_DATASPACE: H5Sclose(id); break;
+      case H5I_GENPROP_LST: H5Pclose(id); break;
+      default: break;
+    }
+  }
+  return 0;
 }
 
-static void ids_close(ids_t *r) {
-  if (r->ftype >= 0) H5Tclose(r->ftype);
-  if (r->mtype >= 0) H5Tclose(r->mtype);
-  if (r->fspace >= 0) H5Sclose(r->fspace);
-  if (r->mspace >= 0) H5Sclose(r->mspace);
-  if (r->dcpl >= 0) H5Pclose(r->dcpl);
-  if (r->dxpl >= 0) H5Pclose(r->dxpl);
-  if (r->lcpl >= 0) H5Pclose(r->lcpl);
-  ids_init(r);
+/* Push a new, empty holder as a to-be-closed slot. */
+static ids_t *ids_new(lua_State *L) {
+  ids_t *r = lua_newuserdatauv(L, sizeof *r, 0);
+  r->n = 0;
+  luaL_setmetatable(L, IDS_TNAME);
+  lua_toclose(L, -1);
+  return r;
 }
 
-/* Raise the message on top of the stack after releasing r. */
-static int ids_fail(lua_State *L, ids_t *r) {
-  ids_close(r);
-  H5Eclear2(H5E_DEFAULT);
-  return lua_error(L);
+/* Hold id (if valid) until the operation ends; returns it. */
+static hid_t hold(ids_t *r, hid_t id) {
+  if (id >= 0 && r->n < IDS_MAX) r->id[r->n++] = id;
+  return id;
 }
 
 static h5_handle *check_dataset(lua_State *L, int idx) {
@@ -146,14 +160,14 @@ bad:
 
 /* What write and create hand to H5Dwrite. */
 typedef struct {
-  hid_t mtype;        /* owned by the caller's ids_t once set */
+  hid_t mtype;        /* held by the operation's ids_t */
   const void *buf;
   int rank;           /* shape of the data as given (0: one value) */
   hsize_t dims[H5S_MAX_RANK];
   hsize_t n;
 } mem_data;
 
-/* Depth of tables that make up one element of mt (records, arrays, vlens). */
+/* Depth of tables that make up one element of mt (arrays, vlens). */
 static int leaf_depth(hid_t mt) {
   switch (H5Tget_class(mt)) {
     case H5T_ARRAY: return H5Tget_array_ndims(mt);
@@ -183,9 +197,9 @@ static int data_shape(lua_State *L, int idx, hid_t mt, hsize_t *dims) {
 }
 
 /* Convert the Lua value at idx into memory for file type ft.  Pushes what
- * keeps md->buf alive (1 or 2 values).  Returns NULL, or an error message
- * (pushed; md->mtype is then closed). */
-static const char *prepare_data(lua_State *L, int idx, hid_t ft, mem_data *md) {
+ * keeps md->buf alive (1 or 2 values); the memory type is held by r.
+ * Returns NULL, or an error message (pushed). */
+static const char *prepare_data(lua_State *L, int idx, hid_t ft, mem_data *md, ids_t *r) {
   idx = lua_absindex(L, idx);
   memset(md, 0, sizeof *md);
   md->mtype = H5I_INVALID_HID;
@@ -204,7 +218,7 @@ static const char *prepare_data(lua_State *L, int idx, hid_t ft, mem_data *md) {
     lua_pushvalue(L, idx);
   }
   if (a) {
-    md->mtype = h5_atype_mem_type(a->atype);
+    md->mtype = hold(r, h5_atype_mem_type(a->atype));
     md->buf = a->data;
     md->rank = a->ndim;
     memcpy(md->dims, a->shape, sizeof md->dims);
@@ -212,25 +226,17 @@ static const char *prepare_data(lua_State *L, int idx, hid_t ft, mem_data *md) {
     return NULL;
   }
   /* any other type: encode element by element into a Lua-owned buffer */
-  md->mtype = h5_mem_type_for(L, ft);
+  md->mtype = hold(r, h5_mem_type_for(L, ft));
   if (md->mtype < 0) return lua_tostring(L, -1);
   md->rank = data_shape(L, idx, md->mtype, md->dims);
   md->n = 1;
   for (int i = 0; i < md->rank; i++) md->n *= md->dims[i];
   size_t size = H5Tget_size(md->mtype);
-  if (md->n && size > SIZE_MAX / 2 / md->n) {
-    H5Tclose(md->mtype);
-    md->mtype = H5I_INVALID_HID;
-    return lua_pushstring(L, "data too large");
-  }
+  if (md->n && size > SIZE_MAX / 4 / md->n) return lua_pushstring(L, "data too large");
   void *buf = lua_newuserdatauv(L, (size_t)md->n * size + 1, 0);
   memset(buf, 0, (size_t)md->n * size + 1);
   const char *err = h5_encode_into(L, idx, md->mtype, buf, md->rank, md->dims);
-  if (err) {
-    H5Tclose(md->mtype);
-    md->mtype = H5I_INVALID_HID;
-    return err;
-  }
+  if (err) return err;
   md->buf = buf;
   return NULL;
 }
@@ -273,8 +279,8 @@ static void guess_chunk(int rank, const hsize_t *shape, size_t typesize, hsize_t
 
 static const char *const create_keys[] = {
   "allow_unknown_filter", "chunks", "compression", "compression_opts", "data", "dtype",
-  "exact", "fillvalue", "fletcher32", "maxshape", "scaleoffset", "shape", "shuffle", "track_order",
-  "track_times", NULL
+  "exact", "fillvalue", "fletcher32", "maxshape", "scaleoffset", "shape", "shuffle",
+  "track_order", "track_times", NULL
 };
 
 /* Raise unless every key of the options table at idx is known. */
@@ -359,41 +365,20 @@ static hid_t new_file_type(lua_State *L, int opts, int data, int *data_err) {
   }
 }
 
-/* Set the fill value of dcpl from opts.fillvalue (Lua value for type ft). */
-static const char *set_fill(lua_State *L, int opts, hid_t dcpl, hid_t ft) {
+/* Set the fill value of dcpl from opts.fillvalue (a Lua value for type ft).
+ * Returns NULL or an error message (left on the stack). */
+static const char *set_fill(lua_State *L, int opts, hid_t dcpl, hid_t ft, ids_t *r) {
   lua_getfield(L, opts, "fillvalue");
-  int v = lua_gettop(L);
-  if (lua_isnil(L, v)) {
-    lua_pop(L, 1);
-    return NULL;
-  }
+  if (lua_isnil(L, -1)) return NULL;
   mem_data md;
-  const char *err = prepare_data(L, v, ft, &md);
-  if (!err && md.rank != 0) err = "fillvalue must be a single value";
-  if (!err && H5Pset_fill_value(dcpl, md.mtype, md.buf) < 0) {
+  const char *err = prepare_data(L, -1, ft, &md, r);
+  if (err) return lua_pushfstring(L, "fillvalue: %s", err);
+  if (md.rank != 0) return "fillvalue must be a single value";
+  if (H5Pset_fill_value(dcpl, md.mtype, md.buf) < 0) {
     H5Eclear2(H5E_DEFAULT);
-    err = "fillvalue does not convert to the dataset's type";
+    return "fillvalue does not convert to the dataset's type";
   }
-  if (md.mtype >= 0) H5Tclose(md.mtype);
-  if (err) {
-    lua_pushstring(L, err);
-    lua_replace(L, v);
-    lua_settop(L, v);
-    return lua_tostring(L, v);
-  }
-  lua_settop(L, v - 1);
   return NULL;
-}
-
-/* Write md into the whole dataset (npoints elements). */
-static herr_t write_all(hid_t dset, hid_t ft, const mem_data *md, hsize_t npoints) {
-  if (npoints == 0) return 0;
-  hid_t dxpl = make_dxpl(npoints, md->mtype, ft);
-  hid_t mspace = H5Screate_simple(1, &npoints, NULL);
-  herr_t r = H5Dwrite(dset, md->mtype, mspace, H5S_ALL, dxpl, md->buf);
-  H5Sclose(mspace);
-  H5Pclose(dxpl);
-  return r;
 }
 
 /* g:create_dataset(name, opts) -> Dataset
@@ -403,7 +388,8 @@ static herr_t write_all(hid_t dset, hid_t ft, const mem_data *md, hsize_t npoint
  * "szip" | filter id), compression_opts, shuffle, fletcher32, scaleoffset,
  * fillvalue, track_times (false), track_order, allow_unknown_filter.
  * data: a Lua value, a (nested) table, an h5.Array, or h5.EMPTY.
- * Raises on bad options (bad argument #2) and HDF5 failures. */
+ * Raises "bad argument #2" for bad options, "h5: cannot create dataset
+ * '<path>': <reason>" for bad data and HDF5 failures. */
 static int dset_create(lua_State *L) {
   h5_handle *loc = h5_check_location(L, 1);
   const char *name = h5_check_path(L, 2);
@@ -423,33 +409,27 @@ static int dset_create(lua_State *L) {
   if (h5_link_exists(loc->id, name))
     return luaL_error(L, "h5: cannot create dataset '%s': name already exists", path);
   H5Eclear2(H5E_DEFAULT);
-
-  lua_getfield(L, 3, "data");  /* 5: data */
-  int data = lua_isnil(L, 5) ? 0 : 5;
+  ids_t *r = ids_new(L);  /* 5 */
+  lua_getfield(L, 3, "data");  /* 6: data */
+  int data = lua_isnil(L, 6) ? 0 : 6;
   lua_getfield(L, LUA_REGISTRYINDEX, "h5.EMPTY");
   int empty = data && lua_rawequal(L, -1, data);
   lua_pop(L, 1);
   if (empty) data = 0;
 
-  ids_t r;
-  ids_init(&r);
   int data_err;
-  r.ftype = new_file_type(L, 3, data, &data_err);
-  if (r.ftype < 0 && data_err)
+  hid_t ftype = hold(r, new_file_type(L, 3, data, &data_err));
+  if (ftype < 0 && data_err)
     return luaL_error(L, "h5: cannot create dataset '%s': %s", path, lua_tostring(L, -1));
-  if (r.ftype < 0) return luaL_argerror(L, 3, lua_tostring(L, -1));
+  if (ftype < 0) return luaL_argerror(L, 3, lua_tostring(L, -1));
 
   /* the data in memory, and its shape */
   mem_data md;
   memset(&md, 0, sizeof md);
   md.mtype = H5I_INVALID_HID;
   if (data) {
-    const char *err = prepare_data(L, data, r.ftype, &md);
-    if (err) {
-      lua_pushfstring(L, "h5: cannot create dataset '%s': %s", path, err);
-      return ids_fail(L, &r);
-    }
-    r.mtype = md.mtype;
+    const char *err = prepare_data(L, data, ftype, &md, r);
+    if (err) return luaL_error(L, "h5: cannot create dataset '%s': %s", path, err);
   }
   int top = lua_gettop(L);  /* everything up to here stays alive until the write */
 
@@ -467,32 +447,24 @@ static int dset_create(lua_State *L) {
       hsize_t n = 1;
       for (int i = 0; i < srank; i++) n *= sdims[i];
       if (n != md.n)
-        bad = lua_pushfstring(L, "shape does not match the data (%d elements for %d)",
-                              (int)md.n, (int)n);
+        bad = lua_pushfstring(L, "shape does not match the data (%I elements for %I)",
+                              (LUAI_UACINT)md.n, (LUAI_UACINT)n);
     }
-    if (!bad) {
-      rank = srank;
-      memcpy(dims, sdims, sizeof dims);
-    }
+    rank = srank;
+    memcpy(dims, sdims, sizeof dims);
   } else if (!data && !empty) {
     lua_getfield(L, 3, "dtype");
-    if (lua_isnil(L, -1))
-      bad = "one of data, shape or dtype must be given";
+    if (lua_isnil(L, -1)) bad = "one of data, shape or dtype must be given";
     rank = 0;  /* h5py: dtype alone makes an empty (null) dataset */
-    empty = !bad;
-    lua_pop(L, 1);
+    empty = 1;
   }
-  if (bad) {
-    lua_pushstring(L, bad);
-    ids_close(&r);
-    return luaL_argerror(L, 3, lua_tostring(L, -1));
-  }
+  if (bad) return luaL_argerror(L, 3, bad);
   int has_max = 0;
   lua_getfield(L, 3, "maxshape");
   if (lua_isboolean(L, -1) && lua_toboolean(L, -1)) {
     has_max = 1;
     for (int i = 0; i < rank; i++) maxdims[i] = H5S_UNLIMITED;
-  } else if (!lua_isnil(L, -1) && !(lua_isboolean(L, -1))) {
+  } else if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) {
     int mrank = read_shape(L, -1, maxdims, 1);
     if (mrank < 0) bad = lua_pushfstring(L, "maxshape: %s", lua_tostring(L, -1));
     else if (mrank != rank) bad = "maxshape must have the same rank as the shape";
@@ -501,24 +473,20 @@ static int dset_create(lua_State *L) {
         bad = "maxshape is smaller than the shape";
     has_max = 1;
   }
-  if (bad) {
-    lua_pushstring(L, bad);
-    ids_close(&r);
-    return luaL_argerror(L, 3, lua_tostring(L, -1));
-  }
+  if (bad) return luaL_argerror(L, 3, bad);
 
-  /* chunks */
+  /* chunks: given, or guessed as h5py does when filters or maxshape need them */
   int chunked = 0;
   hsize_t chunks[H5S_MAX_RANK];
   int wants_filters = h5_wants_filters(L, 3);
   lua_getfield(L, 3, "chunks");
-  int chunks_idx = lua_gettop(L);
-  if ((rank == 0 || empty) &&
-      (wants_filters || has_max || (!lua_isnil(L, chunks_idx) && lua_toboolean(L, chunks_idx))))
+  int ch = lua_gettop(L);
+  int chunks_on = lua_istable(L, ch) || (lua_isboolean(L, ch) && lua_toboolean(L, ch));
+  if ((rank == 0 || empty) && (wants_filters || has_max || chunks_on)) {
     bad = empty ? "empty datasets don't support chunk/filter options"
                 : "scalar datasets don't support chunk/filter options";
-  else if (lua_istable(L, chunks_idx)) {
-    int crank = read_shape(L, chunks_idx, chunks, 0);
+  } else if (lua_istable(L, ch)) {
+    int crank = read_shape(L, ch, chunks, 0);
     if (crank < 0) bad = "chunks must be true, false or a list of sizes";
     else if (crank != rank) bad = "chunks must have the same rank as the shape";
     for (int i = 0; !bad && i < rank; i++) {
@@ -528,62 +496,59 @@ static int dset_create(lua_State *L) {
         bad = "chunk shape must not be greater than the data shape in any dimension";
     }
     chunked = 1;
-  } else if (lua_isboolean(L, chunks_idx) && !lua_toboolean(L, chunks_idx)) {
-    if (wants_filters || has_max) bad = "chunked layout required for the given storage options";
-  } else if (!lua_isnil(L, chunks_idx) && !lua_isboolean(L, chunks_idx)) {
+  } else if (!lua_isnil(L, ch) && !lua_isboolean(L, ch)) {
     bad = "chunks must be true, false or a list of sizes";
-  } else if (lua_toboolean(L, chunks_idx) || wants_filters || has_max) {
-    guess_chunk(rank, has_max ? dims : dims, H5Tget_size(r.ftype), chunks);
+  } else if (lua_isboolean(L, ch) && !lua_toboolean(L, ch)) {
+    if (wants_filters || has_max) bad = "chunked layout required for the given storage options";
+  } else if (chunks_on || wants_filters || has_max) {
+    guess_chunk(rank, dims, H5Tget_size(ftype), chunks);
     chunked = 1;
   }
-  if (bad) {
-    ids_close(&r);
-    return luaL_argerror(L, 3, bad);
-  }
+  if (bad) return luaL_argerror(L, 3, bad);
 
   /* the creation property list */
-  r.dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  hid_t dcpl = hold(r, H5Pcreate(H5P_DATASET_CREATE));
   if (chunked) {
-    H5Pset_chunk(r.dcpl, rank, chunks);
-    H5Pset_fill_time(r.dcpl, H5D_FILL_TIME_ALLOC);  /* as h5py: no resize glitch */
+    H5Pset_chunk(dcpl, rank, chunks);
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);  /* as h5py: no resize glitch */
   }
-  bad = h5_apply_filters(L, 3, r.dcpl, r.ftype);
-  if (!bad) bad = set_fill(L, 3, r.dcpl, r.ftype);
-  if (bad) {
-    ids_close(&r);
-    return luaL_argerror(L, 3, bad);
-  }
+  bad = h5_apply_filters(L, 3, dcpl, ftype);
+  if (!bad) bad = set_fill(L, 3, dcpl, ftype, r);
+  if (bad) return luaL_argerror(L, 3, bad);
   lua_getfield(L, 3, "track_times");
-  H5Pset_obj_track_times(r.dcpl, (hbool_t)lua_toboolean(L, -1));
+  H5Pset_obj_track_times(dcpl, (hbool_t)lua_toboolean(L, -1));
   lua_getfield(L, 3, "track_order");
   if (lua_toboolean(L, -1))
-    H5Pset_attr_creation_order(r.dcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    H5Pset_attr_creation_order(dcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
   lua_settop(L, top);
 
   /* create, write, wrap */
-  if (empty) r.fspace = H5Screate(H5S_NULL);
-  else if (rank == 0) r.fspace = H5Screate(H5S_SCALAR);
-  else r.fspace = H5Screate_simple(rank, dims, has_max ? maxdims : NULL);
-  r.lcpl = h5_lcpl(1, name);
+  hid_t fspace;
+  if (empty) fspace = H5Screate(H5S_NULL);
+  else if (rank == 0) fspace = H5Screate(H5S_SCALAR);
+  else fspace = H5Screate_simple(rank, dims, has_max ? maxdims : NULL);
+  hold(r, fspace);
+  hid_t lcpl = hold(r, h5_lcpl(1, name));
   h5_new_handle(L, H5_DATASET, H5K_DATASET, 1);  /* ..., dataset (closed) */
-  hid_t id = H5Dcreate2(loc->id, name, r.ftype, r.fspace, r.lcpl, r.dcpl, H5P_DEFAULT);
+  hid_t id = H5Dcreate2(loc->id, name, ftype, fspace, lcpl, dcpl, H5P_DEFAULT);
   if (id < 0) {
     h5_push_error(L, "cannot create dataset '%s'", path);
-    return ids_fail(L, &r);
+    return lua_error(L);
   }
   h5_set_id(L, -1, id);
-  if (data) {
-    hsize_t npoints = 1;
-    for (int i = 0; i < rank; i++) npoints *= dims[i];
-    if (write_all(id, r.ftype, &md, npoints) < 0) {
+  hsize_t npoints = md.n;
+  if (data && npoints) {
+    hid_t dxpl = hold(r, make_dxpl(npoints, md.mtype, ftype));
+    hid_t mspace = hold(r, H5Screate_simple(1, &npoints, NULL));
+    if (H5Dwrite(id, md.mtype, mspace, H5S_ALL, dxpl, md.buf) < 0) {
       h5_push_error(L, "cannot write dataset '%s'", path);
       /* never leave a half-made dataset behind */
       h5_close_handle(lua_touserdata(L, -2));
       H5Ldelete(loc->id, name, H5P_DEFAULT);
-      return ids_fail(L, &r);
+      H5Eclear2(H5E_DEFAULT);
+      return lua_error(L);
     }
   }
-  ids_close(&r);
   return 1;
 }
 
@@ -602,78 +567,72 @@ static int decode_thunk(lua_State *L) {
   return 1;
 }
 
-/* Read the selection of dataset h into a Lua value at the top. */
-static int read_selection(lua_State *L, h5_handle *h, int first, int nsel) {
-  ids_t r;
-  ids_init(&r);
-  r.ftype = H5Dget_type(h->id);
-  r.fspace = H5Dget_space(h->id);
-  if (r.ftype < 0 || r.fspace < 0) {
-    h5_push_error(L, "cannot read '%s'", push_dset_name(L, h->id));
-    return ids_fail(L, &r);
-  }
-  H5S_class_t cls = H5Sget_simple_extent_type(r.fspace);
-  if (cls == H5S_NULL) {
-    ids_close(&r);
-    if (nsel) return luaL_argerror(L, first, "an empty dataset takes no selection");
-    lua_getfield(L, LUA_REGISTRYINDEX, "h5.EMPTY");
-    return 1;
-  }
-  int rank = H5Sget_simple_extent_ndims(r.fspace);
-  hsize_t dims[H5S_MAX_RANK];
-  H5Sget_simple_extent_dims(r.fspace, dims, NULL);
-  h5_selection sel;
-  if (nsel > rank) ids_close(&r);  /* h5_check_selection raises then */
-  h5_check_selection(L, first, nsel, rank, dims, &sel);
-  r.mtype = h5_mem_type_for(L, r.ftype);
-  if (r.mtype < 0) {
-    lua_pushfstring(L, "h5: cannot read '%s': %s", push_dset_name(L, h->id),
-                    lua_tostring(L, -1));
-    return ids_fail(L, &r);
-  }
-  if (h5_select(r.fspace, &sel) < 0) {
-    h5_push_error(L, "cannot select in '%s'", push_dset_name(L, h->id));
-    return ids_fail(L, &r);
-  }
-  r.mspace = sel.out_rank ? H5Screate_simple(sel.out_rank, sel.out_shape, NULL)
-                          : H5Screate(H5S_SCALAR);
-  int atype = h5_atype_of(r.ftype);
-  void *buf;
-  if (atype >= 0 && sel.out_rank > 0) {  /* numbers: straight into an h5.Array */
-    H5Tclose(r.mtype);
-    r.mtype = h5_atype_mem_type(atype);
-    h5_array *a = h5_array_new(L, atype, sel.out_rank, sel.out_shape);
-    buf = a->data;
+typedef struct {
+  int atype;  /* -1: a plain buffer of size bytes */
+  int ndim;
+  const hsize_t *shape;
+  size_t size;
+  void *data;
+} alloc_args;
+
+static int alloc_thunk(lua_State *L) {
+  alloc_args *a = lua_touserdata(L, 1);
+  if (a->atype >= 0) {
+    h5_array *arr = h5_array_alloc(L, a->atype, a->ndim, a->shape);
+    a->data = arr->data;
   } else {
-    size_t size = H5Tget_size(r.mtype);
-    buf = lua_newuserdatauv(L, (size_t)sel.npoints * size + 1, 0);
-    memset(buf, 0, (size_t)sel.npoints * size + 1);  /* vlen reclaim must see NULLs */
+    a->data = lua_newuserdatauv(L, a->size, 0);
+    memset(a->data, 0, a->size);  /* vlen reclaim must see NULLs where nothing was read */
   }
-  int result = lua_gettop(L);
-  r.dxpl = make_dxpl(sel.npoints, r.mtype, r.ftype);
-  if (sel.npoints && H5Dread(h->id, r.mtype, r.mspace, r.fspace, r.dxpl, buf) < 0) {
-    h5_push_error(L, "cannot read '%s'", push_dset_name(L, h->id));
-    return ids_fail(L, &r);
-  }
-  if (atype >= 0 && sel.out_rank > 0) {
-    ids_close(&r);
-    return 1;  /* the array */
-  }
-  /* decode under pcall: HDF5 owns the vlen memory until reclaimed */
-  decode_args args = {r.mtype, r.mspace, buf};
-  lua_pushcfunction(L, decode_thunk);
-  lua_pushlightuserdata(L, &args);
-  int status = lua_pcall(L, 1, 1, 0);
-  if (sel.npoints && h5_type_has_vlen(r.mtype))
-    H5Dvlen_reclaim(r.mtype, r.mspace, H5P_DEFAULT, buf);
-  if (status != LUA_OK) {
-    lua_pushfstring(L, "h5: cannot read '%s': %s", push_dset_name(L, h->id),
-                    lua_tostring(L, -1));
-    return ids_fail(L, &r);
-  }
-  lua_remove(L, result);  /* the scratch buffer */
-  ids_close(&r);
   return 1;
+}
+
+/* Push a read buffer (an h5.Array when atype >= 0); NULL when there is not
+ * enough memory (nothing pushed), so the caller can say what it was reading. */
+static void *alloc_buffer(lua_State *L, int atype, int ndim, const hsize_t *shape, size_t size) {
+  alloc_args a = {atype, ndim, shape, size, NULL};
+  lua_pushcfunction(L, alloc_thunk);
+  lua_pushlightuserdata(L, &a);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  return a.data;
+}
+
+/* Rank and dims of a dataset's space; cls is H5S_NULL for empty datasets.
+ * Returns -1 when HDF5 fails (error stack kept for h5_raise). */
+static int dataset_extent(hid_t id, hsize_t *dims, hsize_t *maxdims, H5S_class_t *cls) {
+  hid_t space = H5Dget_space(id);
+  if (space < 0) return -1;
+  *cls = H5Sget_simple_extent_type(space);
+  int rank = H5Sget_simple_extent_dims(space, dims, maxdims);
+  H5Sclose(space);
+  return rank;
+}
+
+/* Raise the error of a failed H5Dread, naming a filter that is missing
+ * rather than HDF5's "can't open directory" of its plugin search. */
+static int raise_read_error(lua_State *L, hid_t id, const char *path) {
+  h5_push_error(L, "cannot read '%s'", path);
+  hid_t dcpl = H5Dget_create_plist(id);
+  int n = dcpl >= 0 ? H5Pget_nfilters(dcpl) : 0;
+  for (int i = 0; i < n; i++) {
+    unsigned flags;
+    size_t nvals = 0;
+    char name[64] = "";
+    H5Z_filter_t f = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nvals, NULL, sizeof name, name,
+                                    NULL);
+    if (f >= 0 && H5Zfilter_avail(f) <= 0) {
+      lua_pushfstring(L, "h5: cannot read '%s': filter %d%s%s%s is not available (install "
+                         "its plugin and set HDF5_PLUGIN_PATH)", path, (int)f,
+                      name[0] ? " (" : "", name, name[0] ? ")" : "");
+      break;
+    }
+  }
+  if (dcpl >= 0) H5Pclose(dcpl);
+  H5Eclear2(H5E_DEFAULT);
+  return lua_error(L);
 }
 
 /* d:read([sel1, sel2, ...]) -> value | Array | table | h5.EMPTY
@@ -683,11 +642,57 @@ static int read_selection(lua_State *L, h5_handle *h, int first, int nsel) {
  * negative from the end).  Raises "h5: cannot read '<path>': <reason>". */
 static int dset_read(lua_State *L) {
   h5_handle *h = check_dataset(L, 1);
-  return read_selection(L, h, 2, lua_gettop(L) - 1);
+  int nsel = lua_gettop(L) - 1;
+  const char *path = push_dset_name(L, h->id);
+  hsize_t dims[H5S_MAX_RANK];
+  H5S_class_t cls;
+  int rank = dataset_extent(h->id, dims, NULL, &cls);
+  if (rank < 0) return h5_raise(L, "cannot read '%s'", path);
+  if (cls == H5S_NULL) {
+    if (nsel) return luaL_argerror(L, 2, "an empty dataset takes no selection");
+    lua_getfield(L, LUA_REGISTRYINDEX, "h5.EMPTY");
+    return 1;
+  }
+  h5_selection sel;
+  h5_check_selection(L, 2, nsel, rank, dims, &sel);
+  ids_t *r = ids_new(L);
+  hid_t ftype = hold(r, H5Dget_type(h->id));
+  hid_t fspace = hold(r, H5Dget_space(h->id));
+  if (ftype < 0 || fspace < 0) return h5_raise(L, "cannot read '%s'", path);
+  hid_t mtype = hold(r, h5_mem_type_for(L, ftype));
+  if (mtype < 0) return luaL_error(L, "h5: cannot read '%s': %s", path, lua_tostring(L, -1));
+  if (h5_select(fspace, &sel) < 0) return h5_raise(L, "cannot select in '%s'", path);
+  hid_t mspace = hold(r, sel.out_rank ? H5Screate_simple(sel.out_rank, sel.out_shape, NULL)
+                                      : H5Screate(H5S_SCALAR));
+  int atype = sel.out_rank > 0 ? h5_atype_of(ftype) : -1;
+  if (atype >= 0) mtype = hold(r, h5_atype_mem_type(atype));  /* numbers: into an h5.Array */
+  size_t size = H5Tget_size(mtype);
+  if (sel.npoints > SIZE_MAX / 4 / size)
+    return luaL_error(L, "h5: cannot read '%s': too large for memory", path);
+  void *buf = alloc_buffer(L, atype, sel.out_rank, sel.out_shape, (size_t)sel.npoints * size + 1);
+  if (!buf)
+    return luaL_error(L, "h5: cannot read '%s': not enough memory for %I MiB (read a "
+                         "selection)", path, (LUAI_UACINT)(sel.npoints * size >> 20));
+  int result = lua_gettop(L);
+  hid_t dxpl = hold(r, make_dxpl(sel.npoints, mtype, ftype));
+  if (sel.npoints && H5Dread(h->id, mtype, mspace, fspace, dxpl, buf) < 0)
+    return raise_read_error(L, h->id, path);
+  if (atype >= 0) return 1;  /* the array */
+  /* decode under pcall: HDF5's vlen memory must be reclaimed whatever happens */
+  decode_args args = {mtype, mspace, buf};
+  lua_pushcfunction(L, decode_thunk);
+  lua_pushlightuserdata(L, &args);
+  int status = lua_pcall(L, 1, 1, 0);
+  if (sel.npoints && h5_type_has_vlen(mtype)) H5Dvlen_reclaim(mtype, mspace, H5P_DEFAULT, buf);
+  if (status != LUA_OK)
+    return luaL_error(L, "h5: cannot read '%s': %s", path, lua_tostring(L, -1));
+  lua_remove(L, result);  /* the scratch buffer */
+  return 1;
 }
 
 /* A 1-byte integer dataset (uint8 or int8), for the byte methods. */
-static hsize_t check_byte_dataset(lua_State *L, h5_handle *h, const char *what) {
+static hsize_t check_byte_dataset(lua_State *L, h5_handle *h, const char *what,
+                                  const char *path) {
   hid_t ft = H5Dget_type(h->id), space = H5Dget_space(h->id);
   int ok = ft >= 0 && space >= 0 && H5Tget_class(ft) == H5T_INTEGER && H5Tget_size(ft) == 1 &&
            H5Sget_simple_extent_type(space) == H5S_SIMPLE;
@@ -695,22 +700,23 @@ static hsize_t check_byte_dataset(lua_State *L, h5_handle *h, const char *what) 
   if (ft >= 0) H5Tclose(ft);
   if (space >= 0) H5Sclose(space);
   H5Eclear2(H5E_DEFAULT);
-  if (!ok)
-    luaL_error(L, "h5: cannot %s '%s': not a uint8 or int8 array dataset", what,
-               push_dset_name(L, h->id));
+  if (!ok) luaL_error(L, "h5: cannot %s '%s': not a uint8 or int8 array dataset", what, path);
   return (hsize_t)n;
 }
 
 /* d:read_bytes() -> string
- * The whole of a uint8 (or int8) dataset as one Lua string, read in place:
- * the way to keep compressed JSON or any blob in a chunked uint8 dataset. */
+ * The whole of a uint8 (or int8) dataset as one Lua string: the way to keep
+ * compressed JSON or any other blob in a (chunked, compressed) uint8 dataset.
+ * Pair with d:write_bytes(s) or create_dataset(name, {data =
+ * h5.array.frombytes(s), ...}). */
 static int dset_read_bytes(lua_State *L) {
   h5_handle *h = check_dataset(L, 1);
-  hsize_t n = check_byte_dataset(L, h, "read bytes from");
+  const char *path = push_dset_name(L, h->id);
+  hsize_t n = check_byte_dataset(L, h, "read bytes from", path);
   luaL_Buffer b;
   char *p = luaL_buffinitsize(L, &b, (size_t)n);
   if (n && H5Dread(h->id, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, p) < 0)
-    return h5_raise(L, "cannot read '%s'", push_dset_name(L, h->id));
+    return h5_raise(L, "cannot read '%s'", path);
   luaL_pushresultsize(&b, (size_t)n);
   return 1;
 }
@@ -727,59 +733,38 @@ static int dset_read_bytes(lua_State *L) {
 static int dset_write(lua_State *L) {
   h5_handle *h = check_dataset(L, 1);
   luaL_checkany(L, 2);
-  int top = lua_gettop(L);
-  const char *path = push_dset_name(L, h->id);  /* top+1 */
+  int nsel = lua_gettop(L) - 2;
+  const char *path = push_dset_name(L, h->id);
   h5_check_writable(L, 1, lua_pushfstring(L, "write '%s'", path));
   lua_pop(L, 1);
-  ids_t r;
-  ids_init(&r);
-  r.ftype = H5Dget_type(h->id);
-  r.fspace = H5Dget_space(h->id);
-  if (r.ftype < 0 || r.fspace < 0) {
-    h5_push_error(L, "cannot write '%s'", path);
-    return ids_fail(L, &r);
-  }
-  if (H5Sget_simple_extent_type(r.fspace) == H5S_NULL) {
-    ids_close(&r);
-    return luaL_error(L, "h5: cannot write '%s': the dataset is empty (null dataspace)", path);
-  }
-  int rank = H5Sget_simple_extent_ndims(r.fspace);
   hsize_t dims[H5S_MAX_RANK];
-  H5Sget_simple_extent_dims(r.fspace, dims, NULL);
+  H5S_class_t cls;
+  int rank = dataset_extent(h->id, dims, NULL, &cls);
+  if (rank < 0) return h5_raise(L, "cannot write '%s'", path);
+  if (cls == H5S_NULL)
+    return luaL_error(L, "h5: cannot write '%s': the dataset is empty (null dataspace)", path);
   h5_selection sel;
-  if (top - 2 > rank) ids_close(&r);
-  h5_check_selection(L, 3, top - 2, rank, dims, &sel);
+  h5_check_selection(L, 3, nsel, rank, dims, &sel);
+  ids_t *r = ids_new(L);
+  hid_t ftype = hold(r, H5Dget_type(h->id));
+  hid_t fspace = hold(r, H5Dget_space(h->id));
+  if (ftype < 0 || fspace < 0) return h5_raise(L, "cannot write '%s'", path);
   mem_data md;
-  const char *err = prepare_data(L, 2, r.ftype, &md);
-  if (err) {
-    lua_pushfstring(L, "h5: cannot write '%s': %s", path, err);
-    return ids_fail(L, &r);
-  }
-  r.mtype = md.mtype;
+  const char *err = prepare_data(L, 2, ftype, &md, r);
+  if (err) return luaL_error(L, "h5: cannot write '%s': %s", path, err);
   if (md.n != sel.npoints) {
-    if (md.rank == 0 && !lua_istable(L, 2) && !h5_array_test(L, 2)) {
+    if (md.rank == 0 && !lua_istable(L, 2) && !h5_array_test(L, 2))
       broadcast(L, &md, sel.npoints);
-    } else {
-      lua_pushfstring(L, "h5: cannot write '%s': %d values for a selection of %d elements",
-                      path, (int)md.n, (int)sel.npoints);
-      return ids_fail(L, &r);
-    }
+    else
+      return luaL_error(L, "h5: cannot write '%s': %I values for a selection of %I elements",
+                        path, (LUAI_UACINT)md.n, (LUAI_UACINT)sel.npoints);
   }
-  if (sel.npoints == 0) {
-    ids_close(&r);
-    return 0;
-  }
-  if (h5_select(r.fspace, &sel) < 0) {
-    h5_push_error(L, "cannot select in '%s'", path);
-    return ids_fail(L, &r);
-  }
-  r.mspace = H5Screate_simple(1, &sel.npoints, NULL);
-  r.dxpl = make_dxpl(sel.npoints, r.mtype, r.ftype);
-  if (H5Dwrite(h->id, r.mtype, r.mspace, r.fspace, r.dxpl, md.buf) < 0) {
-    h5_push_error(L, "cannot write '%s'", path);
-    return ids_fail(L, &r);
-  }
-  ids_close(&r);
+  if (sel.npoints == 0) return 0;
+  if (h5_select(fspace, &sel) < 0) return h5_raise(L, "cannot select in '%s'", path);
+  hid_t mspace = hold(r, H5Screate_simple(1, &sel.npoints, NULL));
+  hid_t dxpl = hold(r, make_dxpl(sel.npoints, md.mtype, ftype));
+  if (H5Dwrite(h->id, md.mtype, mspace, fspace, dxpl, md.buf) < 0)
+    return h5_raise(L, "cannot write '%s'", path);
   return 0;
 }
 
@@ -793,7 +778,7 @@ static int dset_write_bytes(lua_State *L) {
   const char *s = luaL_checklstring(L, 2, &len);
   const char *path = push_dset_name(L, h->id);
   h5_check_writable(L, 1, lua_pushfstring(L, "write '%s'", path));
-  hsize_t n = check_byte_dataset(L, h, "write bytes to");
+  hsize_t n = check_byte_dataset(L, h, "write bytes to", path);
   if (n != len) {
     hid_t space = H5Dget_space(h->id);
     int rank = H5Sget_simple_extent_ndims(space);
@@ -819,6 +804,7 @@ static int dset_write_bytes(lua_State *L) {
  * Changes the shape within maxshape (chunked datasets only), as h5py. */
 static int dset_resize(lua_State *L) {
   h5_handle *h = check_dataset(L, 1);
+  lua_settop(L, 3);
   const char *path = push_dset_name(L, h->id);
   int nameidx = lua_gettop(L);
   hid_t space = H5Dget_space(h->id);
@@ -855,43 +841,43 @@ static int dset_resize(lua_State *L) {
  * Properties
  * ===================================================================== */
 
+/* The fill value as a Lua value (nil when it cannot be represented). */
 static void push_fillvalue(lua_State *L, hid_t id) {
-  hid_t dcpl = H5Dget_create_plist(id), ft = H5Dget_type(id);
+  lua_pushnil(L);  /* the result's slot */
+  int base = lua_gettop(L);
+  ids_t *r = ids_new(L);
+  hid_t dcpl = hold(r, H5Dget_create_plist(id)), ft = hold(r, H5Dget_type(id));
   H5D_fill_value_t status = H5D_FILL_VALUE_UNDEFINED;
   H5Pfill_value_defined(dcpl, &status);
-  hid_t mt = h5_mem_type_for(L, ft);  /* pushes a message on failure */
+  hid_t mt = hold(r, h5_mem_type_for(L, ft));  /* pushes a message on failure */
   if (mt < 0) {
-    lua_pop(L, 1);
     lua_pushnil(L);
   } else if (status != H5D_FILL_VALUE_USER_DEFINED && h5_type_has_vlen(mt)) {
-    /* the library default of a variable-length type: the empty value */
+    /* the library default of a variable-length type is the empty value (and
+     * asking HDF5 for it crashes h5py) */
     if (H5Tget_class(mt) == H5T_STRING) lua_pushliteral(L, "");
     else lua_pushnil(L);
   } else {
     size_t size = H5Tget_size(mt);
     void *buf = lua_newuserdatauv(L, size + 1, 0);
     memset(buf, 0, size + 1);
-    int ok = H5Pget_fill_value(dcpl, mt, buf) >= 0;
-    hid_t scalar = H5Screate(H5S_SCALAR);
-    if (ok) {
+    hid_t scalar = hold(r, H5Screate(H5S_SCALAR));
+    if (H5Pget_fill_value(dcpl, mt, buf) < 0) {
+      lua_pushnil(L);
+    } else {
       decode_args args = {mt, scalar, buf};
       lua_pushcfunction(L, decode_thunk);
       lua_pushlightuserdata(L, &args);
-      ok = lua_pcall(L, 1, 1, 0) == LUA_OK;
+      if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+      }
       if (h5_type_has_vlen(mt)) H5Dvlen_reclaim(mt, scalar, H5P_DEFAULT, buf);
-      if (!ok) lua_pop(L, 1);
-    }
-    H5Sclose(scalar);
-    if (ok) lua_remove(L, -2);
-    else {
-      lua_pop(L, 1);
-      lua_pushnil(L);
     }
   }
-  if (mt >= 0) H5Tclose(mt);
-  H5Tclose(ft);
-  H5Pclose(dcpl);
   H5Eclear2(H5E_DEFAULT);
+  lua_replace(L, base);
+  lua_settop(L, base);  /* closes the holder */
 }
 
 /* Properties: name, file, kind, attrs, shape, ndim, dtype, maxshape, chunks,
@@ -1029,10 +1015,12 @@ static int dset_require(lua_State *L) {
     H5Sclose(space);
     int same = wrank == rank;
     for (int i = 0; same && i < rank; i++) same = want[i] == dims[i];
-    if (!same)
-      return luaL_error(L, "h5: cannot require dataset '%s': shape %s does not match %s", path,
-                        push_dims_text(L, wrank > 0 ? wrank : 0, want),
-                        push_dims_text(L, rank, dims));
+    if (!same) {
+      const char *have = push_dims_text(L, rank, dims);
+      const char *wanted = push_dims_text(L, wrank > 0 ? wrank : 0, want);
+      return luaL_error(L, "h5: cannot require dataset '%s': it has shape %s, not %s", path,
+                        have, wanted);
+    }
   }
   lua_pop(L, 1);
   lua_getfield(L, 3, "dtype");
@@ -1047,7 +1035,7 @@ static int dset_require(lua_State *L) {
     H5Tclose(want);
     H5Tclose(have);
     if (!ok)
-      return luaL_error(L, "h5: cannot require dataset '%s': dtype %s does not match %s", path,
+      return luaL_error(L, "h5: cannot require dataset '%s': it has dtype %s, not %s", path,
                         lua_tostring(L, -1), lua_tostring(L, -2));
   }
   lua_settop(L, 5);
@@ -1074,7 +1062,8 @@ static int dset_is_open(lua_State *L) {
 /* d:flush()  Writes the dataset's buffered data and metadata to the file. */
 static int dset_flush(lua_State *L) {
   h5_handle *h = check_dataset(L, 1);
-  if (H5Dflush(h->id) < 0) return h5_raise(L, "cannot flush '%s'", push_dset_name(L, h->id));
+  const char *path = push_dset_name(L, h->id);
+  if (H5Dflush(h->id) < 0) return h5_raise(L, "cannot flush '%s'", path);
   return 0;
 }
 
@@ -1169,7 +1158,16 @@ static const luaL_Reg location_methods[] = {
   {NULL, NULL}
 };
 
+static const luaL_Reg ids_meta[] = {
+  {"__close", ids_release},
+  {"__gc", ids_release},
+  {NULL, NULL}
+};
+
 void h5_open_dataset(lua_State *L) {
+  luaL_newmetatable(L, IDS_TNAME);
+  luaL_setfuncs(L, ids_meta, 0);
+  lua_pop(L, 1);
   h5_new_metatable(L, H5_DATASET, dset_meta, dset_methods);
   h5_add_location_methods(L, location_methods);
   lua_pushinteger(L, UNLIMITED);

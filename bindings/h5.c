@@ -342,5 +342,6 @@ int luaopen_h5(lua_State *L) {
   h5_open_array(L);
   h5_open_filters(L);
   h5_open_dataset(L);
+  h5_open_datatype(L);
   return 1;
 }

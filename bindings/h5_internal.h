@@ -168,6 +168,8 @@ typedef struct h5_array {
 void h5_open_array(lua_State *L);
 /* Push a new array (elements zeroed); raises on a too large request. */
 h5_array *h5_array_new(lua_State *L, int atype, int ndim, const hsize_t *shape);
+/* The same without clearing the elements (they are about to be read). */
+h5_array *h5_array_alloc(lua_State *L, int atype, int ndim, const hsize_t *shape);
 h5_array *h5_array_test(lua_State *L, int idx);
 h5_array *h5_array_check(lua_State *L, int idx);
 size_t h5_atype_size(int atype);
@@ -201,6 +203,8 @@ int h5_type_has_vlen(hid_t t);
  * error message, which is also returned (NULL on success). */
 const char *h5_encode_into(lua_State *L, int idx, hid_t mt, void *buf, int rank,
                            const hsize_t *dims);
+/* The h5.Datatype metatable (named datatypes: name, file, kind, dtype, attrs). */
+void h5_open_datatype(lua_State *L);
 /* Does a table look like an h5py-style record (string keys, no [1])? */
 int h5_is_record(lua_State *L, int idx);
 

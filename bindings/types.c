@@ -465,14 +465,24 @@ static void add_type_name(luaL_Buffer *b, hid_t t) {
         luaL_addstring(b, "bool");
         break;
       }
-      luaL_addstring(b, "enum{");
+      /* enum(<base>){NAME=value, ...}: exact, and parsed back by h5_parse_dtype */
+      hid_t base = H5Tget_super(t);
+      luaL_addstring(b, "enum(");
+      add_type_name(b, base);
+      luaL_addstring(b, "){");
       int n = H5Tget_nmembers(t);
       for (int i = 0; i < n; i++) {
         char *name = H5Tget_member_name(t, (unsigned)i);
+        long long v[2] = {0, 0};  /* room for any integer base, converted in place */
+        H5Tget_member_value(t, (unsigned)i, v);
+        H5Tconvert(base, H5T_NATIVE_LLONG, 1, v, NULL, H5P_DEFAULT);
         if (i) luaL_addstring(b, ", ");
         luaL_addstring(b, name ? name : "?");
+        lua_pushfstring(L, "=%I", (LUAI_UACINT)v[0]);
+        luaL_addvalue(b);
         H5free_memory(name);
       }
+      H5Tclose(base);
       luaL_addstring(b, "}");
       break;
     }
@@ -946,6 +956,7 @@ hid_t h5_mem_type_for(lua_State *L, hid_t ft) {
  * ===================================================================== */
 
 int h5_is_record(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
   if (lua_type(L, idx) != LUA_TTABLE) return 0;
   if (lua_rawgeti(L, idx, 1) != LUA_TNIL) {
     lua_pop(L, 1);
@@ -1146,4 +1157,66 @@ const char *h5_encode_into(lua_State *L, int idx, hid_t mt, void *buf, int rank,
   }
   lua_settop(L, anchor);
   return NULL;
+}
+
+/* {====================================================================
+ * h5.Datatype: named (committed) datatypes found in files
+ * ===================================================================== */
+
+static int dtype_close(lua_State *L) {
+  luaL_checkudata(L, 1, H5_DATATYPE);
+  return h5_handle_gc(L);
+}
+
+static int dtype_is_open(lua_State *L) {
+  h5_handle *h = luaL_checkudata(L, 1, H5_DATATYPE);
+  lua_pushboolean(L, h5_is_open(h));
+  return 1;
+}
+
+/* <h5.Datatype "/name": compound{...}> */
+static int dtype_tostring(lua_State *L) {
+  h5_handle *h = luaL_checkudata(L, 1, H5_DATATYPE);
+  if (!h5_is_open(h)) {
+    lua_pushliteral(L, "<closed h5.Datatype>");
+    return 1;
+  }
+  h5_push_name(L, h->id);
+  h5_push_type_name(L, h->id);
+  lua_pushfstring(L, "<h5.Datatype \"%s\": %s>", lua_tostring(L, -2), lua_tostring(L, -1));
+  return 1;
+}
+
+/* __index: methods, then name, file, kind ("datatype"), dtype, attrs. */
+static int dtype_index(lua_State *L) {
+  h5_handle *h = luaL_checkudata(L, 1, H5_DATATYPE);
+  if (h5_get_method(L, H5_DATATYPE, 2)) return 1;
+  const char *key = lua_tostring(L, 2);
+  if (!key) return 0;
+  if (!h5_is_open(h)) return luaL_error(L, "h5: attempt to use a closed Datatype");
+  if (strcmp(key, "name") == 0) h5_push_name(L, h->id);
+  else if (strcmp(key, "file") == 0) h5_push_file(L, 1);
+  else if (strcmp(key, "kind") == 0) lua_pushliteral(L, "datatype");
+  else if (strcmp(key, "dtype") == 0) h5_push_type_name(L, h->id);
+  else if (strcmp(key, "attrs") == 0) h5_push_attrs(L, 1);
+  else lua_pushnil(L);
+  return 1;
+}
+
+static const luaL_Reg dtype_meta[] = {
+  {"__close", h5_handle_gc},
+  {"__gc", h5_handle_gc},
+  {"__index", dtype_index},
+  {"__tostring", dtype_tostring},
+  {NULL, NULL}
+};
+
+static const luaL_Reg dtype_methods[] = {
+  {"close", dtype_close},
+  {"is_open", dtype_is_open},
+  {NULL, NULL}
+};
+
+void h5_open_datatype(lua_State *L) {
+  h5_new_metatable(L, H5_DATATYPE, dtype_meta, dtype_methods);
 }

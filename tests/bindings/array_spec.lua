@@ -108,6 +108,72 @@ describe("h5.array", function()
     end)
   end)
 
+  describe("range()", function()
+    it("counts inclusively like a numeric for", function()
+      assert.same({ 1, 2, 3, 4 }, h5.array.range(1, 4):totable())
+      assert.same({ 10, 7, 4, 1 }, h5.array.range(10, 0, -3):totable())
+      assert.same({ 0.0, 0.5, 1.0 }, h5.array.range(0, 1, 0.5):totable())
+      assert.equal(0, #h5.array.range(1, 0))
+    end)
+
+    it("takes a dtype", function()
+      assert.equal("uint8", h5.array.range(0, 255, 1, "uint8").dtype)
+    end)
+  end)
+
+  describe("methods", function()
+    it("reshape() keeps the elements in order, one size may be -1", function()
+      local a = h5.array.range(1, 6)
+      assert.same({ { 1, 2, 3 }, { 4, 5, 6 } }, a:reshape({ 2, 3 }):totable())
+      assert.same({ 3, 2 }, a:reshape({ -1, 2 }).shape)
+      assert.has_error(function() a:reshape({ 4, 2 }) end,
+        "bad argument #1 to 'reshape' (cannot reshape 6 elements into 8)")
+    end)
+
+    it("min(), max(), sum() and mean() summarise the elements", function()
+      local a = h5.array.from({ { 3, -1 }, { 7, 2 } })
+      assert.equal(-1, a:min())
+      assert.equal(7, a:max())
+      assert.equal(11, a:sum())
+      assert.equal("integer", math.type(a:sum()))
+      assert.equal(2.75, a:mean())
+      local e = h5.array.new("float64", 0)
+      assert.is_nil(e:min())
+      assert.is_nil(e:mean())
+      assert.equal(0.0, e:sum())
+    end)
+
+    it("min() and max() let NaN win, as numpy", function()
+      local a = h5.array.from({ 1.0, 0 / 0, 3.0 })
+      assert.is_true(a:max() ~= a:max())
+    end)
+
+    it("astype() converts, copy() copies and fill() sets every element", function()
+      local a = h5.array.from({ 1.7, -2.2 })
+      assert.same({ 1, -2 }, a:astype("int32"):totable())
+      assert.same({ true, false }, h5.array.from({ 3, 0 }):astype("bool"):totable())
+      local b = a:copy()
+      b[1] = 9
+      assert.equal(1.7, a[1])
+      assert.same({ 5.0, 5.0 }, b:fill(5):totable())
+    end)
+
+    it("compares equal by shape and values", function()
+      assert.equal(h5.array.from({ 1, 2 }), h5.array.from({ 1.0, 2.0 }))
+      assert.not_equal(h5.array.from({ 1, 2 }), h5.array.from({ { 1, 2 } }))
+    end)
+
+    it("rejects values that do not fit the dtype", function()
+      local a = h5.array.new("int8", 2)
+      assert.has_error(function() a[1] = 200 end,
+        "h5: cannot set array element 1: value out of range for int8")
+      assert.has_error(function() a[1] = 1.5 end,
+        "h5: cannot set array element 1: number has no integer representation")
+      assert.has_error(function() a:set(1, "x") end,
+        "bad argument #2 to 'set' (arrays hold numbers)")
+    end)
+  end)
+
   it("prints one line with dtype, shape and the first elements", function()
     assert.equal("<h5.Array int64 {3}: 1, 2, 3>", tostring(h5.array.from({ 1, 2, 3 })))
     assert.equal("<h5.Array float64 {8}: 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, ...>",

@@ -289,6 +289,110 @@ describe("h5.Dataset", function()
     end)
   end)
 
+  describe("maxshape and :resize()", function()
+    it("grows and shrinks within maxshape, filling new elements", function()
+      local d = f:create_dataset("v", { data = { 1, 2, 3 }, maxshape = { 5 }, fillvalue = -1 })
+      assert.same({ 5 }, d.maxshape)
+      assert.same({ 3 }, d.chunks)
+      d:resize({ 5 })
+      assert.same({ 1, 2, 3, -1, -1 }, d:read():totable())
+      d:resize(2, 1)
+      assert.same({ 1, 2 }, d:read():totable())
+    end)
+
+    it("grows without limit along h5.UNLIMITED dimensions", function()
+      local d = f:create_dataset("log", { shape = { 0, 2 }, maxshape = { h5.UNLIMITED, 2 },
+        dtype = "int32" })
+      assert.same({ h5.UNLIMITED, 2 }, d.maxshape)
+      assert.same({ 1024, 2 }, d.chunks)
+      for i = 1, 3 do
+        d:resize(i, 1)
+        d:write({ i, 10 * i }, i)
+      end
+      assert.same({ { 1, 10 }, { 2, 20 }, { 3, 30 } }, d:read():totable())
+    end)
+
+    it("makes every dimension unlimited with maxshape = true", function()
+      local d = f:create_dataset("v", { shape = { 2, 2 }, maxshape = true })
+      assert.same({ h5.UNLIMITED, h5.UNLIMITED }, d.maxshape)
+    end)
+
+    it("refuses to grow past maxshape or a fixed shape", function()
+      local d = f:create_dataset("v", { data = { 1, 2, 3 }, maxshape = { 4 } })
+      assert.has_error(function() d:resize({ 5 }) end,
+        "h5: cannot resize '/v': dimension 1 would exceed maxshape (4)")
+      local c = f:create_dataset("c", { data = { 1, 2, 3 } })
+      assert.has_error(function() c:resize({ 4 }) end,
+        "h5: cannot resize '/c': dimension 1 would exceed maxshape (3)")
+      assert.has_error(function() d:resize(2, 2) end,
+        "bad argument #2 to 'resize' (axis must be between 1 and 1)")
+    end)
+
+    it("rejects a maxshape smaller than the shape", function()
+      assert.has_error(function() f:create_dataset("v", { data = { 1, 2 }, maxshape = { 1 } }) end,
+        "bad argument #2 to 'create_dataset' (maxshape is smaller than the shape)")
+    end)
+  end)
+
+  describe("fillvalue", function()
+    it("is 0 by default and fills unwritten elements", function()
+      local d = f:create_dataset("v", { shape = 3, dtype = "int32" })
+      assert.equal(0, d.fillvalue)
+      local g = f:create_dataset("w", { shape = 3, dtype = "int32", fillvalue = 7 })
+      assert.equal(7, g.fillvalue)
+      assert.same({ 7, 7, 7 }, g:read():totable())
+    end)
+
+    it("works for strings and records", function()
+      assert.equal("", f:create_dataset("s0", { shape = 2, dtype = "string" }).fillvalue)
+      local s = f:create_dataset("s", { shape = 2, dtype = "string(ascii, 3)", fillvalue = "ab" })
+      assert.same({ "ab", "ab" }, s:read())
+      local r = f:create_dataset("r", { shape = 1, dtype = "compound{a: int8, b: float32}",
+        fillvalue = { a = 1, b = 2 } })
+      assert.same({ a = 1, b = 2.0 }, r.fillvalue)
+    end)
+
+    it("must fit the dtype", function()
+      assert.has_error(function()
+        f:create_dataset("v", { shape = 2, dtype = "uint8", fillvalue = -1 })
+      end, "bad argument #2 to 'create_dataset' (fillvalue: value out of range for uint8)")
+    end)
+  end)
+
+  describe("require_dataset()", function()
+    it("returns the existing dataset when shape and dtype match", function()
+      f:create_dataset("v", { data = { 1, 2, 3 } })
+      local d = f:require_dataset("v", { shape = { 3 }, dtype = "int64" })
+      assert.same({ 1, 2, 3 }, d:read():totable())
+      assert.equal("/v", f:require_dataset("v", { data = { 7, 8, 9 } }).name)
+    end)
+
+    it("accepts a dtype of the same kind unless exact is asked for", function()
+      f:create_dataset("v", { data = { 1, 2, 3 } })
+      assert.equal("int64", f:require_dataset("v", { shape = 3, dtype = "int32" }).dtype)
+      assert.has_error(function()
+        f:require_dataset("v", { shape = 3, dtype = "int32", exact = true })
+      end, "h5: cannot require dataset '/v': it has dtype int64, not int32")
+    end)
+
+    it("creates the dataset when it is missing", function()
+      local d = f:require_dataset("a/b", { shape = { 2 }, dtype = "int8" })
+      assert.equal("/a/b", d.name)
+      assert.equal("int8", d.dtype)
+    end)
+
+    it("raises when the shape differs or something else is there", function()
+      f:create_dataset("v", { data = { 1, 2, 3 } })
+      f:create_group("g")
+      assert.has_error(function() f:require_dataset("v", { shape = { 4 } }) end,
+        "h5: cannot require dataset '/v': it has shape {3}, not {4}")
+      assert.has_error(function() f:require_dataset("v", { shape = 3, dtype = "string" }) end,
+        "h5: cannot require dataset '/v': it has dtype int64, not string")
+      assert.has_error(function() f:require_dataset("g", { shape = 3 }) end,
+        "h5: cannot require dataset '/g': a group is there")
+    end)
+  end)
+
   describe("properties", function()
     it("reads name, file, kind and a one-line summary", function()
       local d = f:create_dataset("g/x", { shape = { 100, 3 }, dtype = "float64" })

@@ -43,6 +43,7 @@
 
 local cjson = require "cjson"
 local cif = require "h5lua.cif"
+local progress = require "h5lua.progress"
 local lfs = require "lfs"
 
 local format, concat = string.format, table.concat
@@ -723,17 +724,15 @@ function import.run(target, paths, opts)
   end
 
   local ok, err = pcall(function()
-    local existing = {}
+    -- What is in the store: refcodes from before, and refcode -> file for
+    -- what this run put there ("the store" for a stored one it kept). Only
+    -- names are kept in memory; contents are compared by reading the store
+    -- back (write_many writes each item before asking for the next).
+    local existing, taken, special = {}, {}, {}
     for _, r in ipairs(st:refcodes()) do existing[r] = true end
-    -- refcode -> { file=, json= } for what this run has put (or kept) there.
-    local taken = {}
-    -- refcode -> { file=, where=, action= } for the writes handed to the store.
-    local planned = {}
 
     local function stored_json(refcode)
-      local entry = taken[refcode]
-      if entry then return entry.json end
-      if existing[refcode] then return st:read(refcode) end
+      if existing[refcode] or taken[refcode] then return (st:read(refcode)) end
       return nil
     end
 
@@ -753,36 +752,36 @@ function import.run(target, paths, opts)
       end
     end
 
+    local function duplicate(refcode, file, action, as)
+      local other = taken[refcode] or "the store"
+      summary.duplicates[#summary.duplicates + 1] = { refcode = refcode, file = file,
+        other = other, action = action, as = as }
+    end
+
     -- The refcode to write an item under, or nil when nothing is written.
     local function resolve(item, file)
       local refcode, json = item.refcode, item.json
       local good, why = store.check_refcode(refcode)
       if not good then
-        fail(file, format("%s: %s: cannot be a refcode: %s", file,
-          item.where or refcode, why))
+        fail(file, format("%s: %s: cannot be a refcode: %s", file, item.where or refcode, why))
         return nil
       end
       local current = stored_json(refcode)
-      local other = taken[refcode] and taken[refcode].file or "the store"
-      if current == nil then
-        planned[refcode] = { file = file, where = item.where, action = "new" }
-      elseif current == json then
+      if current == json then
         summary.unchanged = summary.unchanged + 1
-        taken[refcode] = { file = file, json = json }
+        taken[refcode] = taken[refcode] or file
         place(refcode, file)
         return nil
-      elseif mode == "skip" then
+      elseif current ~= nil and mode == "skip" then
         summary.skipped = summary.skipped + 1
-        summary.duplicates[#summary.duplicates + 1] = {
-          refcode = refcode, file = file, other = other, action = "skipped" }
-        if not taken[refcode] then taken[refcode] = { file = "the store", json = current } end
+        duplicate(refcode, file, "skipped")
+        taken[refcode] = taken[refcode] or "the store"
         return nil
-      elseif mode == "replace" then
-        if taken[refcode] then unplace(refcode, taken[refcode].file) end
-        planned[refcode] = { file = file, where = item.where, action = "replaced" }
-        summary.duplicates[#summary.duplicates + 1] = {
-          refcode = refcode, file = file, other = other, action = "replaced" }
-      else -- rename
+      elseif current ~= nil and mode == "replace" then
+        duplicate(refcode, file, "replaced")
+        if taken[refcode] then unplace(refcode, taken[refcode]) end
+        special[refcode] = "replaced"
+      elseif current ~= nil then -- rename
         local n, name = 2, nil
         while true do
           name = refcode .. "_" .. n
@@ -790,23 +789,28 @@ function import.run(target, paths, opts)
           if there == nil then break end
           if there == json then
             summary.unchanged = summary.unchanged + 1
-            taken[name] = { file = file, json = json }
+            taken[name] = taken[name] or file
             place(name, file)
             return nil
           end
           n = n + 1
         end
-        if not taken[refcode] then taken[refcode] = { file = "the store", json = current } end
-        summary.duplicates[#summary.duplicates + 1] = {
-          refcode = refcode, file = file, other = other, action = "renamed", as = name }
-        planned[name] = { file = file, where = item.where, action = "renamed" }
+        duplicate(refcode, file, "renamed", name)
+        taken[refcode] = taken[refcode] or "the store"
+        special[name] = "renamed"
         refcode = name
       end
-      taken[refcode] = { file = file, json = json }
+      summary.imported = summary.imported + 1
+      local action = special[refcode]
+      if action then summary[action] = summary[action] + 1 end
+      taken[refcode] = file
       place(refcode, file)
       return refcode, json
     end
 
+    -- Progress over files (the writer's own bar would count items of an
+    -- unknown total).
+    local bar = progress.new({ total = #files, label = "importing", enabled = opts.progress })
     summary.parallel = import.parallel_pays(files, jobs)
     -- The source of (refcode, json) pairs for the batch writer. A coroutine
     -- we can close: if the writer raises, closing it ends the readings loop
@@ -823,34 +827,37 @@ function import.run(target, paths, opts)
           local refcode, json = resolve(item, res.file)
           if refcode then coroutine.yield(refcode, json) end
         end
+        bar:update(summary.files)
         if opts.on_file then opts.on_file(res) end
       end
     end)
     local function source()
-      local ok, refcode, json = coroutine.resume(co)
-      if not ok then error(refcode, 0) end
+      local cok, refcode, json = coroutine.resume(co)
+      if not cok then error(refcode, 0) end
       return refcode, json
     end
 
     local wok, result = pcall(st.write_many, st, source,
-      { on_error = "collect", progress = opts.progress })
+      { on_error = "collect", progress = false, log = false })
     if coroutine.status(co) == "suspended" then coroutine.close(co) end
-    if not wok then error(result, 0) end
-    for _, f in ipairs(result.failed or {}) do
-      local plan = planned[f.refcode] or {}
-      fail(plan.file or "?", format("%s: %s: %s", plan.file or "?",
-        plan.where or f.refcode, one_line(f.error)))
-      if plan.file then unplace(f.refcode, plan.file) end
-      planned[f.refcode] = nil
+    if not wok then
+      bar:finish()
+      error(result, 0)
     end
-    for _, plan in pairs(planned) do
-      summary.imported = summary.imported + 1
-      if plan.action == "replaced" then summary.replaced = summary.replaced + 1 end
-      if plan.action == "renamed" then summary.renamed = summary.renamed + 1 end
+    bar:finish(format("%d files, %d imported", summary.files, summary.imported))
+
+    for _, f in ipairs(result.failed) do
+      local file = taken[f.refcode] or "?"
+      fail(file, format("%s: %s: %s", file, f.refcode, one_line(f.error)))
+      summary.imported = summary.imported - 1
+      local action = special[f.refcode]
+      if action then summary[action] = summary[action] - 1 end
+      unplace(f.refcode, file)
     end
 
     summary.total = st:count()
-    if summary.imported > 0 and st.log then
+    if summary.imported > 0 then
+      st:set_metadata({ total_structures = summary.total })
       st:log("import", format("imported %d structures from %d files", summary.imported,
         summary.files), {
           imported = summary.imported, replaced = summary.replaced, renamed = summary.renamed,

@@ -80,7 +80,7 @@ local function imported()
     for file, refcodes in pairs(summary.refcodes) do
       records[file] = {}
       for _, refcode in ipairs(refcodes) do
-        local record = cjson.decode(s:read(refcode))
+        local record = cjson.decode((s:read(refcode)))
         records[file][record.identifier] = record
       end
     end

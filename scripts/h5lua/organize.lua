@@ -199,13 +199,19 @@ local function buckets_of(scheme, key, structure, refcode, options)
   return list
 end
 
---- Decode one structure's JSON; nil, reason when it is not a JSON object.
--- @tparam string|nil raw
+--- Decode one structure's JSON as the store's iterator gives it; nil and
+-- a reason when there is none or it is not a JSON object.
+-- @tparam string|nil raw the JSON text
+-- @tparam[opt] string why the store's reason when raw is nil
 -- @treturn[1] table
 -- @treturn[2] nil
--- @treturn[2] string "missing raw_json", "invalid JSON: ...", "JSON is not an object"
-function organize.decode(raw)
-  if raw == nil then return nil, "missing raw_json" end
+-- @treturn[2] string "missing raw_json", "cannot be read: ...", "invalid JSON: ...",
+--   "JSON is not an object"
+function organize.decode(raw, why)
+  if raw == nil then
+    if why == nil or tostring(why):find("has no raw_json$") then return nil, "missing raw_json" end
+    return nil, "cannot be read: " .. tostring(why):gsub("^h5: ", "")
+  end
   local ok, v = pcall(decode, raw)
   if not ok then return nil, "invalid JSON: " .. tostring(v):gsub("^.-:%d+: ", "") end
   -- cjson gives tables for arrays too: look at the text's first character
@@ -277,9 +283,9 @@ function organize.run(file, scheme, opts)
       memberships = 0, buckets = 0, skipped = {},
     }
     local skipped = summary.skipped
-    for refcode, raw in st:each() do
+    for refcode, raw, read_why in st:each() do
       summary.structures = summary.structures + 1
-      local structure, why = organize.decode(raw)
+      local structure, why = organize.decode(raw, read_why)
       local list
       if structure then list, why = buckets_of(scheme, key, structure, refcode, options) end
       if list then

@@ -10,7 +10,8 @@
 --       raw       = function(raw_json, refcode, report, structure, why) end,
 --                   -- each structure's JSON text (nil when it has none), with
 --                   -- the decoded table or nil and the reason it did not decode
---       dataset   = function(dataset, report) end }  -- each dataset of the file
+--       dataset   = function(dataset, report) end }  -- each dataset outside
+--                   -- /structures (the structure pass reads those in full)
 --
 -- `report(message[, path])` records a finding `{rule=, severity=, path=,
 -- message=}`; path defaults to the object being checked ("/" for file
@@ -199,10 +200,10 @@ function validate.file(file, opts)
         if (#want_raw > 0 or #want_structure > 0) and sample ~= 0 then
           local decode = organize.decode
           local scanned = 0
-          for refcode, raw in st:each() do
+          local function check(refcode, raw, read_why)
             scanned = scanned + 1
             current = "/structures/" .. refcode
-            local structure, why = decode(raw)
+            local structure, why = decode(raw, read_why)
             for _, i in ipairs(want_raw) do
               run_check(i, rules[i].raw, raw, refcode, reporters[i], structure, why)
             end
@@ -211,7 +212,23 @@ function validate.file(file, opts)
                 run_check(i, rules[i].structure, structure, refcode, reporters[i])
               end
             end
-            if sample and scanned >= sample then break end
+            return sample and scanned >= sample
+          end
+          -- The store's iterator gives nil and a reason for a structure it
+          -- cannot read; should the iterator itself fail, the scan goes on
+          -- from the next refcode one by one.
+          local eok = pcall(function()
+            for refcode, raw, why in st:each() do
+              if check(refcode, raw, why) then return end
+            end
+          end)
+          if not eok then
+            while (not sample or scanned < sample) and scanned < #names do
+              local refcode = names[scanned + 1]
+              local rok, raw, why = pcall(st.read, st, refcode)
+              if not rok then raw, why = nil, raw end
+              check(refcode, raw, why)
+            end
           end
           report.scanned = scanned
         end
@@ -223,15 +240,26 @@ function validate.file(file, opts)
         if r.dataset then want_dataset[#want_dataset + 1] = i end
       end
       if #want_dataset > 0 then
-        f:visit(function(p, obj)
-          if obj and obj.kind == "dataset" then
-            for _, i in ipairs(want_dataset) do
-              current = "/" .. p
-              run_check(i, rules[i].dataset, obj, reporters[i])
+        -- Every dataset outside /structures (the structure pass has read
+        -- the structures' own datasets in full), group by group.
+        local function walk(g, path)
+          for _, name in ipairs(g:keys()) do
+            local p = (path == "/" and "" or path) .. "/" .. name
+            local obj = p ~= "/structures" and g:get(name) or nil
+            if obj then
+              if obj.kind == "group" then
+                walk(obj, p)
+              elseif obj.kind == "dataset" then
+                current = p
+                for _, i in ipairs(want_dataset) do
+                  run_check(i, rules[i].dataset, obj, reporters[i])
+                end
+              end
+              obj:close()
             end
           end
-          if obj then obj:close() end
-        end)
+        end
+        walk(f, "/")
       end
     end)
     if not ok then

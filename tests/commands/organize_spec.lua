@@ -7,7 +7,7 @@ local FIXTURES = helper.root .. "/tests/fixtures/plugins/"
 local function make_store(entries)
   local store = require "h5lua.store"
   local path = helper.tmpfile()
-  local s = store.open(path)
+  local s = store.open(path, { validate = false })
   for _, e in ipairs(entries) do s:write(e[1], e[2]) end
   s:close()
   return path

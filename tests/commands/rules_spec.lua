@@ -19,6 +19,7 @@ describe("h5lua rules #cli", function()
     for name in r.stdout:gmatch("%f[^\n%z]  (%S+)") do names[#names + 1] = name end
     assert.same({ "cell_valid", "coordinates_finite", "fletcher32", "identifier_matches",
       "index_consistency", "json_parses", "metadata_creation_date", "raw_json_present",
+      "raw_json_readable",
       "required_fields", "space_group_recognised", "structures_group" }, names)
     assert.truthy(r.stdout:find("  json_parses             error    Every raw_json parses as a "
       .. "JSON object.\n", 1, true))

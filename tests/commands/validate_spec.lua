@@ -11,7 +11,7 @@ local GOOD = '{"identifier":"%s","space_group":"P 21/c","cell_lengths":[5,6,7],'
 local function make_store(entries)
   local store = require "h5lua.store"
   local path = helper.tmpfile()
-  local s = store.open(path)
+  local s = store.open(path, { validate = false })
   for _, e in ipairs(entries) do s:write(e[1], e[2]) end
   s:close()
   return path

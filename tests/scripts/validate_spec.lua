@@ -28,7 +28,7 @@ end
 -- A store of the given {refcode, json} entries (default: three good ones).
 local function make_store(entries)
   local path = helper.tmpfile()
-  local s = store.open(path)
+  local s = store.open(path, { validate = false })
   for _, e in ipairs(entries or { { "AAA", good("AAA") }, { "BBB", good("BBB", "P -1") },
                                   { "CCC", good("CCC", "F m -3 m") } }) do
     s:write(e[1], e[2])
@@ -219,6 +219,37 @@ describe("h5lua.validate", function()
       assert.is_true(report.is_valid)
     end)
 
+    it("raw_json_readable reports a raw_json that fails to read, and the scan goes on", function()
+      local path = make_store()
+      -- BBB's JSON as checksummed uint8 chunks, one of them then damaged
+      local digits = {}
+      for i = 1, 400 do digits[i] = string.format("%05d", i) end
+      local text = '{"identifier":"BBB","pad":"' .. table.concat(digits) .. '"}'
+      local f = h5.open(path, "r+")
+      local g = f:get("structures/BBB")
+      g:delete("raw_json")
+      g:create_dataset("raw_json", { data = h5.array.frombytes(text), chunks = { 256 },
+        fletcher32 = true }):close()
+      g:close()
+      f:close()
+      local bytes = helper.read_file(path)
+      local at = assert(bytes:find("0020100202", 1, true))
+      local fh = assert(io.open(path, "r+b"))
+      fh:seek("set", at)
+      fh:write("X")
+      fh:close()
+      local s = store.open(path, { mode = "r" })
+      local raw, err = s:read("BBB")
+      s:close()
+      assert.is_nil(raw)
+      local report = validate.file(path)
+      assert.equal(3, report.scanned)
+      assert.same({ { "/structures/BBB/raw_json", "Structure BBB cannot be read: "
+        .. tostring(err):gsub("^h5: ", "") } }, of_rule(report, "raw_json_readable"))
+      assert.same({}, of_rule(report, "raw_json_present"))
+      assert.is_false(report.is_valid)
+    end)
+
     it("json_parses reports text that is not a JSON object", function()
       local path = make_store({ { "BAD", '{"identifier": ' }, { "LIST", "[1]" },
         { "OK", good("OK") } })
@@ -404,7 +435,7 @@ describe("h5lua.validate", function()
         "  Valid: no",
         "  Structures: 2 (2 scanned)",
         string.format("  File size: %.2f MB", report.file_size_mb),
-        "  Rules: 11 run",
+        "  Rules: 12 run",
         "  Errors: 1",
         "    - [json_parses] /structures/BAD/raw_json: Invalid JSON in BAD: Expected object key "
           .. "string but found T_END at character 2",

@@ -91,7 +91,10 @@ static int read_attr(lua_State *L, hid_t loc, const char *name) {
     lua_pushfstring(L, "h5: out of memory reading attribute '%s'", name);
     goto done;
   }
-  if (H5Aread(attr, mtype, buf) < 0) {
+  h5_watchdog_arm(10);  /* an attribute read is small: seconds mean a hang */
+  herr_t read_status = H5Aread(attr, mtype, buf);
+  h5_watchdog_disarm();
+  if (read_status < 0) {
     h5_push_error(L, "cannot read attribute '%s'", name);
     free(buf);
     buf = NULL;

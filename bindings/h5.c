@@ -3,10 +3,20 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "h5_internal.h"
 
 const char *volatile h5_operation = NULL;
+volatile int h5_watchdog_enabled = 0;
+
+void h5_watchdog_arm(unsigned seconds) {
+  if (h5_watchdog_enabled) alarm(seconds);
+}
+
+void h5_watchdog_disarm(void) {
+  if (h5_watchdog_enabled) alarm(0);
+}
 
 /* {====================================================================
  * Handles

@@ -42,6 +42,12 @@ typedef enum { H5M_R, H5M_RW, H5M_W, H5M_X, H5M_A } h5_filemode;
  * make H5Aiterate2 fault), where no check before the call can help. */
 extern const char *volatile h5_operation;
 #define H5_OPERATION(what) (h5_operation = (what))
+/* Watchdog for calls that must be quick (attribute reads): a damaged global
+ * heap makes libhdf5 1.10 loop forever.  Armed only when the host installed
+ * a SIGALRM handler that reports and exits (h5_watchdog_enabled). */
+extern volatile int h5_watchdog_enabled;
+void h5_watchdog_arm(unsigned seconds);
+void h5_watchdog_disarm(void);
 
 /* ---- errors.c ---------------------------------------------------------- */
 

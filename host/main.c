@@ -36,6 +36,7 @@
 
 int luaopen_h5(lua_State *L);
 extern const char *volatile h5_operation;  /* bindings: HDF5 call under way */
+extern volatile int h5_watchdog_enabled;   /* bindings: arm alarms around quick calls */
 
 static const char *progname = "h5lua";
 static int show_traceback = 0;
@@ -455,20 +456,31 @@ static int pmain(lua_State *L) {
  * Crash guard
  * ===================================================================== */
 
-#if !defined(__SANITIZE_ADDRESS__)
 static void write_str(const char *s) {
   ssize_t r = write(2, s, strlen(s));
   (void)r;
 }
 
+/* The bindings' watchdog fired: libhdf5 is looping on a damaged file (its
+ * global heap parser never ends).  Only async-signal-safe calls here. */
+static void hang_handler(int sig) {
+  const char *op = h5_operation;
+  (void)sig;
+  write_str("h5lua: fatal: the HDF5 library stopped responding while ");
+  write_str(op ? op : "working");
+  write_str(": the file is damaged (its global heap loops)\n");
+  _exit(EXIT_USAGE);
+}
+
+#if !defined(__SANITIZE_ADDRESS__)
 /* A few files make libhdf5 1.10 itself fault (damaged ones, and 1.12 files
  * with new-style references in attributes).  Say so in one line instead of
- * dumping core; only async-signal-safe calls here. */
+ * dumping core. */
 static void crash_handler(int sig) {
   const char *op = h5_operation;
   write_str("h5lua: fatal: ");
   write_str(sig == SIGSEGV ? "segmentation fault" : sig == SIGBUS ? "bus error"
-                                                                  : "arithmetic fault");
+            : sig == SIGABRT ? "abort" : "arithmetic fault");
   if (op) {
     write_str(" in the HDF5 library while ");
     write_str(op);
@@ -478,19 +490,23 @@ static void crash_handler(int sig) {
   }
   _exit(EXIT_USAGE);
 }
+#endif
 
 static void install_crash_guard(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = crash_handler;
   sigemptyset(&sa.sa_mask);
+  sa.sa_handler = hang_handler;
+  sigaction(SIGALRM, &sa, NULL);
+  h5_watchdog_enabled = 1;
+#if !defined(__SANITIZE_ADDRESS__)  /* under ASan, ASan reports faults itself */
+  sa.sa_handler = crash_handler;
   sigaction(SIGSEGV, &sa, NULL);
   sigaction(SIGBUS, &sa, NULL);
   sigaction(SIGFPE, &sa, NULL);
-}
-#else
-static void install_crash_guard(void) {}  /* ASan reports faults itself */
+  sigaction(SIGABRT, &sa, NULL);  /* glibc aborts on libhdf5's invalid frees */
 #endif
+}
 
 int main(int argc, char **argv) {
   install_crash_guard();

@@ -22,10 +22,10 @@ return {
     parser:flag("-v --verbose", "Also list data blocks that hold no structure.")
   end,
   run = function(args)
+    local progress = nil -- a bar when stderr is a terminal
+    if args.no_progress then progress = false end
     local summary = import.run(args.store, args.inputs, {
-      jobs = args.jobs,
-      on_duplicate = args.on_duplicate,
-      progress = not args.no_progress and nil or false,
+      jobs = args.jobs, on_duplicate = args.on_duplicate, progress = progress,
     })
     io.write(import.summary_text(summary, { ignored = args.verbose }))
     local total = summary.total or 0

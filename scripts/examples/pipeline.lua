@@ -15,7 +15,8 @@ local validate = require "h5lua.validate"
 local explore = require "h5lua.explore"
 
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
-local path = arg[1] or (here .. "/../../build/pipeline.h5")
+local root = here:match("^(.-)scripts/examples$") or (here .. "/../../")
+local path = arg[1] or (root .. "build/pipeline.h5")
 local inputs = { table.unpack(arg, 2) }
 if #inputs == 0 then inputs = { here .. "/samples" } end
 
@@ -72,4 +73,6 @@ for _, group in ipairs({ "/structures/ACSALA", "/by_space_group/" .. organize.es
 end
 f:close()
 
+print(string.format("\nExplore it: %s %s   (ls(), tree(), show(), help())",
+  root .. "build/h5lua", path))
 os.exit(report.is_valid and imported.failed == 0 and 0 or 1, true)

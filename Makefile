@@ -131,7 +131,7 @@ install: all
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4
 	install -m 755 $(H5LUA) $(DESTDIR)$(PREFIX)/bin/h5lua
 	install -m 644 $(H5SO) $(DESTDIR)$(PREFIX)/lib/lua/5.4/h5.so
-	cd scripts && find . -name '*.lua' -exec install -D -m 644 {} \
+	cd scripts && find . -type f -exec install -D -m 644 {} \
 	  $(DESTDIR)$(PREFIX)/share/h5lua/{} \;
 
 uninstall:

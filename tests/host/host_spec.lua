@@ -166,6 +166,17 @@ print(type(require "h5".open), type(require "cjson".decode),
       assert.equal(dir .. ",/x," .. home .. "/.config/h5lua\n", host.stdout)
     end)
 
+    it("finds its scripts when installed under any prefix", function()
+      local prefix = helper.tmpdir() .. "/prefix"
+      local r = helper.sh("make --no-print-directory install PREFIX=" .. helper.quote(prefix))
+      assert.equal(0, r.code, r.stderr)
+      r = helper.sh(helper.quote(prefix .. "/bin/h5lua") .. " -E -e " .. helper.quote(
+        "print(require('h5lua.host').scripts_dir, type(require('h5lua.cli').main))"),
+        { cwd = "/" })
+      assert.equal(0, r.code, r.stderr)
+      assert.equal(prefix .. "/share/h5lua\tfunction\n", r.stdout)
+    end)
+
     it("loads the h5.so module into a plain lua5.4", function()
       local r = helper.sh("lua5.4 -e 'package.cpath=\"build/?.so;\"..package.cpath; "
         .. "print(require(\"h5\").version.hdf5)'")

@@ -32,7 +32,10 @@
 -- one wins, as writing a refcode does everywhere in the store), "skip"
 -- (the first one stays) or "rename" (the newcomer becomes REFCODE_2,
 -- REFCODE_3, ...; an identical record already under one of those names is
--- unchanged, so renaming is idempotent too).
+-- unchanged, so renaming is idempotent too). One exception to "changes
+-- nothing": when two inputs of one run give the same refcode different
+-- contents, "replace" rewrites it on every run (the last input wins each
+-- time, so the content still ends the same); "skip" and "rename" do not.
 --
 -- Parallel parsing: with `jobs` > 1 and enough CIF text to pay for it, the
 -- files are cut into batches that child `h5lua` processes read (see

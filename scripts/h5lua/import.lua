@@ -336,7 +336,15 @@ function READERS.cif(path, res)
   elseif #skipped == 0 then
     res.failures[#res.failures + 1] = path .. ": no data block"
   else
+    -- The block that came closest to a structure tells most: one that had
+    -- a unit cell, when there is one.
     local msg = skipped[1].reason
+    for _, skip in ipairs(skipped) do
+      if not skip.reason:find(": no unit cell (", 1, true) then
+        msg = skip.reason
+        break
+      end
+    end
     if #skipped > 1 then
       msg = msg .. format(" (and %d more data block%s without a structure)", #skipped - 1,
         #skipped > 2 and "s" or "")

@@ -133,6 +133,16 @@ describe("h5lua.import", function()
       assert.equal('{"identifier": "LINE02"}', r.items[2].json)
     end)
 
+    it("gives the reason of the block closest to a structure when none is one", function()
+      local path = helper.tmpfile("blocks.cif")
+      helper.write_file(path, "data_global\n_publ_section_title 'x'\ndata_S1\n"
+        .. "_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_cell_angle_alpha 90\n"
+        .. "_cell_angle_beta 90\n_cell_angle_gamma 90\n")
+      assert.same({ path .. ": data_S1: no atom sites (_atom_site_fract_x, _y, _z) "
+        .. "(and 1 more data block without a structure)" },
+        import.read_file({ path = path, kind = "cif" }).failures)
+    end)
+
     it("fails a file with one line naming the file and the reason", function()
       local cases = {
         ["syntax_error.cif"] = ":2: unterminated quoted string: closing ' expected before end "

@@ -144,7 +144,6 @@ static void display_matches(char **matches, int num, int max_length) {
     int w = (int)strlen(list[i]);
     if (w > width) width = w;
   }
-  rl_crlf();
   rl_display_match_list(list, shown, width);
   if (num > shown) fprintf(rl_outstream, "... and %d more\n", num - shown);
   free(list);
@@ -344,7 +343,8 @@ void host_repl(lua_State *L) {
     rl_completion_display_matches_hook = display_matches;
     using_history();
     stifle_history(HISTORY_MAX);
-    history_write_timestamps = 1;  /* entries start with "#<time>" lines... */
+    history_comment_char = '#';  /* entries start with "#<time>" lines... */
+    history_write_timestamps = 1;
     history_multiline_entries = 1;  /* ...so multi-line ones read back whole */
     hist = history_path();
     if (hist) read_history(hist);

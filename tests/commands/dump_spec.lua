@@ -1,0 +1,128 @@
+-- h5lua dump FILE [PATH] [--json] [--all] [--limit N] (#cli).
+local h5 = require "h5"
+local helper = require "helper"
+
+local function make(path)
+  local f = h5.open(path, "w")
+  local s = f:create_group("structures")
+  for _, name in ipairs { "ALANIN", "ALANIN01", "BENZEN" } do
+    s:create_group(name):create_dataset("raw_json", { data = '{"refcode": "' .. name .. '"}' })
+  end
+  f:create_dataset("x", { data = { { 1.5, 2.5, 3.5 }, { 4.5, 5.5, 6.5 } } })
+  f:create_dataset("z", { data = h5.array.range(0, 99), dtype = "int32", chunks = { 10 },
+    compression = "gzip", compression_opts = 6, shuffle = true })
+  f:soft_link("/structures", "alias")
+  f.attrs.title = "demo"
+  f.x.attrs.units = "m"
+  f:close()
+end
+
+-- The sample files (paths relative to the samples folder), or nil.
+local function samples()
+  if not helper.data then return nil end
+  local dir = helper.data .. "/hdf5-samples"
+  -- (helper.sh redirects the last command's input: keep the pipe inside sh -c)
+  local r = helper.sh("sh -c 'find . -type f ! -name INDEX.tsv ! -name MANIFEST | sort'",
+    { cwd = dir })
+  local list = {}
+  for line in r.stdout:gmatch("[^\n]+") do list[#list + 1] = line:sub(3) end
+  return dir, list
+end
+
+-- Run `h5lua args...` in the file's folder (external links resolve there).
+local function run_on(dir, file, args)
+  local folder, name = (dir .. "/" .. file):match("^(.*)/([^/]+)$")
+  local argv = {}
+  for _, a in ipairs(args) do argv[#argv + 1] = a == "FILE" and name or a end
+  return helper.h5lua(argv, { cwd = folder })
+end
+
+-- The crash guard's line, for libhdf5's own faults on a few damaged files.
+local GUARD = "^h5lua: fatal: [%a ]+ in the HDF5 library while [%a ]+: the file is damaged "
+  .. "or uses a feature this libhdf5 cannot read\n$"
+
+-- Exit 0, or 1 with one "h5lua: ..." line; never a signal.
+local function assert_clean(r, what)
+  local ok = r.code == 0 or (r.code == 1 and r.stderr:match("^h5lua: [^\n]+\n$"))
+    or (r.code == 2 and r.stderr:match(GUARD))
+  assert(ok, string.format("%s: exit %s\n%s", what, tostring(r.code), r.stderr))
+end
+
+describe("h5lua dump #cli", function()
+  local file
+  setup(function()
+    file = helper.tmpfile("demo.h5")
+    make(file)
+  end)
+  teardown(helper.cleanup)
+
+  it("prints a dataset's attributes and values", function()
+    local r = helper.h5lua({ "dump", file, "/x" })
+    assert.equal("", r.stderr)
+    assert.equal(0, r.code)
+    assert.equal('<dataset "/x": shape {2, 3}, float64>\n  @units = "m"\n'
+      .. "  [[1.5, 2.5, 3.5],\n   [4.5, 5.5, 6.5]]\n", r.stdout)
+  end)
+
+  it("prints a group and everything below it", function()
+    local r = helper.h5lua({ "dump", file, "/structures/BENZEN" })
+    assert.equal('<group "/structures/BENZEN" (1 member)>\n'
+      .. '  <dataset "/structures/BENZEN/raw_json": scalar, string(utf-8, variable)>\n'
+      .. "    '{\"refcode\": \"BENZEN\"}'\n", r.stdout)
+  end)
+
+  it("prints JSON with --json, truncating past --limit", function()
+    local r = helper.h5lua({ "dump", file, "/z", "--json", "--limit", "5" })
+    assert.equal(0, r.code)
+    assert.equal('{\n  "data": [0, 1, 2, 3, 4],\n  "dtype": "int32",\n'
+      .. '  "filters": ["shuffle", "gzip 6"],\n  "kind": "dataset",\n  "path": "/z",\n'
+      .. '  "shape": [100],\n  "truncated": true\n}\n', r.stdout)
+  end)
+
+  it("prints everything with --all", function()
+    local r = helper.h5lua({ "dump", file, "/z", "--json", "--limit", "5", "--all" })
+    local v = require("cjson").decode(r.stdout)
+    assert.equal(100, #v.data)
+    assert.equal(99, v.data[100])
+    assert.is_nil(v.truncated)
+  end)
+
+  it("prints a whole file as JSON that h5lua and Python read back", function()
+    local r = helper.h5lua({ "dump", file, "--json" })
+    local v = require("cjson").decode(r.stdout)
+    assert.equal("file", v.kind)
+    assert.equal("demo", v.attributes.title)
+    assert.same({ link = "soft", target = "/structures" }, v.members.alias)
+    assert.equal('{"refcode": "ALANIN"}', v.members.structures.members.ALANIN.members.raw_json.data)
+    local path = helper.tmpfile("dump.json")
+    helper.write_file(path, r.stdout)
+    local py = helper.python_run(string.format("import json; print(json.load(open(%q))['members']"
+      .. "['x']['data'])", path))
+    assert.equal("[[1.5, 2.5, 3.5], [4.5, 5.5, 6.5]]\n", py.stdout)
+  end)
+
+  it("fails with exit 1 for a missing path", function()
+    local r = helper.h5lua({ "dump", file, "/nope", "--json" })
+    assert.equal(1, r.code)
+    assert.equal("", r.stdout)
+    assert.equal("h5lua: " .. file .. ": /nope: no such object\n", r.stderr)
+  end)
+
+  describe("on every file of ../shared/data/hdf5-samples", function()
+    it("ends cleanly, with JSON that parses", function()
+      local dir, files = samples()
+      if not dir then
+        pending("../shared/data is absent")
+        return
+      end
+      for _, file in ipairs(files) do
+        local r = run_on(dir, file, { "dump", "FILE", "--json" })
+        assert_clean(r, file)
+        if r.code == 0 then
+          assert(pcall(require("cjson").decode, r.stdout), file .. ": JSON does not parse")
+        end
+        assert_clean(run_on(dir, file, { "dump", "FILE" }), file)
+      end
+    end)
+  end)
+end)

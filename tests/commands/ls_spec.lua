@@ -1,0 +1,192 @@
+-- h5lua ls FILE[:PATH] [-r] (#cli), and ls -r against h5py's visit on
+-- every file of ../shared/data/hdf5-samples/.
+local h5 = require "h5"
+local helper = require "helper"
+
+local function make(path)
+  local f = h5.open(path, "w")
+  local s = f:create_group("structures")
+  for _, name in ipairs { "ALANIN", "ALANIN01", "BENZEN" } do
+    s:create_group(name):create_dataset("raw_json", { data = '{"refcode": "' .. name .. '"}' })
+  end
+  f:create_dataset("x", { data = { { 1.5, 2.5, 3.5 }, { 4.5, 5.5, 6.5 } } })
+  f:create_dataset("z", { data = h5.array.range(0, 99), dtype = "int32", chunks = { 10 },
+    compression = "gzip", compression_opts = 6, shuffle = true })
+  f:soft_link("/structures", "alias")
+  f.attrs.title = "demo"
+  f.x.attrs.units = "m"
+  f:close()
+end
+
+-- The sample files (paths relative to the samples folder), or nil.
+local function samples()
+  if not helper.data then return nil end
+  local dir = helper.data .. "/hdf5-samples"
+  -- (helper.sh redirects the last command's input: keep the pipe inside sh -c)
+  local r = helper.sh("sh -c 'find . -type f ! -name INDEX.tsv ! -name MANIFEST | sort'",
+    { cwd = dir })
+  local list = {}
+  for line in r.stdout:gmatch("[^\n]+") do list[#list + 1] = line:sub(3) end
+  return dir, list
+end
+
+-- Run `h5lua args...` in the file's folder (external links resolve there).
+local function run_on(dir, file, args)
+  local folder, name = (dir .. "/" .. file):match("^(.*)/([^/]+)$")
+  local argv = {}
+  for _, a in ipairs(args) do argv[#argv + 1] = a == "FILE" and name or a end
+  return helper.h5lua(argv, { cwd = folder })
+end
+
+-- The crash guard's line, for libhdf5's own faults on a few damaged files.
+local GUARD = "^h5lua: fatal: [%a ]+ in the HDF5 library while [%a ]+: the file is damaged "
+  .. "or uses a feature this libhdf5 cannot read\n$"
+
+-- Exit 0, or 1 with one "h5lua: ..." line; never a signal.
+local function assert_clean(r, what)
+  local ok = r.code == 0 or (r.code == 1 and r.stderr:match("^h5lua: [^\n]+\n$"))
+    or (r.code == 2 and r.stderr:match(GUARD))
+  assert(ok, string.format("%s: exit %s\n%s", what, tostring(r.code), r.stderr))
+end
+
+describe("h5lua ls #cli", function()
+  local file
+  setup(function()
+    file = helper.tmpfile("demo.h5")
+    make(file)
+  end)
+  teardown(helper.cleanup)
+
+  it("lists the members of the root group", function()
+    local r = helper.h5lua({ "ls", file })
+    assert.equal("", r.stderr)
+    assert.equal(0, r.code)
+    assert.equal(
+      "alias        soft link -> /structures (group (3 members))\n" ..
+      "structures/  group (3 members)\n" ..
+      "x            dataset {2, 3} float64\n" ..
+      "z            dataset {100} int32, shuffle, gzip 6\n", r.stdout)
+  end)
+
+  it("lists a group named after a colon", function()
+    local r = helper.h5lua({ "ls", file .. ":/structures" })
+    assert.equal("ALANIN/    group (1 member)\nALANIN01/  group (1 member)\n"
+      .. "BENZEN/    group (1 member)\n", r.stdout)
+  end)
+
+  it("lists every object below a group with -r", function()
+    local r = helper.h5lua({ "ls", "-r", file .. ":structures" })
+    assert.equal(0, r.code)
+    assert.equal(
+      "ALANIN/            group (1 member)\n" ..
+      "ALANIN/raw_json    dataset scalar string(utf-8, variable)\n" ..
+      "ALANIN01/          group (1 member)\n" ..
+      "ALANIN01/raw_json  dataset scalar string(utf-8, variable)\n" ..
+      "BENZEN/            group (1 member)\n" ..
+      "BENZEN/raw_json    dataset scalar string(utf-8, variable)\n", r.stdout)
+  end)
+
+  it("describes a dataset named instead of a group", function()
+    local r = helper.h5lua({ "ls", file .. ":/z" })
+    assert.equal("/z  dataset {100} int32, shuffle, gzip 6\n", r.stdout)
+  end)
+
+  it("prints no colour into a pipe", function()
+    local r = helper.h5lua({ "ls", file }, { env = { TERM = "xterm" } })
+    assert.falsy(r.stdout:find("\27", 1, true))
+  end)
+
+  it("fails with exit 1 and one line for a missing path", function()
+    local r = helper.h5lua({ "ls", file .. ":/nope" })
+    assert.equal(1, r.code)
+    assert.equal("", r.stdout)
+    assert.equal("h5lua: " .. file .. ": /nope: no such object\n", r.stderr)
+  end)
+
+  it("fails with exit 1 and one line for a file that is not HDF5", function()
+    local bad = helper.tmpfile("bad.h5")
+    helper.write_file(bad, "hello")
+    local r = helper.h5lua({ "ls", bad })
+    assert.equal(1, r.code)
+    assert.equal("h5lua: h5: cannot open '" .. bad .. "' for reading: not an HDF5 file "
+      .. "(file signature not found)\n", r.stderr)
+  end)
+
+  it("fails with exit 1 for a missing file", function()
+    local r = helper.h5lua({ "ls", "/nonexistent/x.h5" })
+    assert.equal(1, r.code)
+    assert.equal("h5lua: h5: cannot open '/nonexistent/x.h5' for reading: no such file or "
+      .. "directory\n", r.stderr)
+  end)
+
+  it("fails with exit 2 on a usage error", function()
+    local r = helper.h5lua({ "ls" })
+    assert.equal(2, r.code)
+    assert.equal("h5lua: missing argument 'target'\n", r.stderr:match("[^\n]*\n$"))
+  end)
+
+  it("lists a group of 10^5 members in seconds", function()
+    local wide = helper.tmpfile("wide.h5")
+    local f = h5.open(wide, "w", { libver = "latest" })
+    f:create_group("t")
+    local g = f:create_group("structures")
+    for i = 1, 100000 do g:link("/t", string.format("R%06d", i)) end
+    f:close()
+    -- CPU seconds, as /usr/bin/time counts them (the wall clock depends on the load).
+    local r = helper.sh("/usr/bin/time -f '%U %S' " .. helper.quote(helper.bin) .. " ls "
+      .. helper.quote(wide .. ":/structures"))
+    assert.equal(0, r.code, r.stderr)
+    local _, n = r.stdout:gsub("\n", "")
+    assert.equal(100000, n)
+    local user, sys = r.stderr:match("([%d.]+) ([%d.]+)\n$")
+    assert.is_true(tonumber(user) + tonumber(sys) < 8, r.stderr)
+  end)
+
+  describe("on every file of ../shared/data/hdf5-samples", function()
+    it("ends cleanly and lists the same paths as h5py's visit with -r", function()
+      local dir, files = samples()
+      if not dir then
+        pending("../shared/data is absent")
+        return
+      end
+      local quoted = {}
+      for _, f in ipairs(files) do quoted[#quoted + 1] = string.format("%q", f) end
+      local py = helper.python_run(string.format([[
+import h5py, json, os
+os.chdir(%q)
+out = {}
+for path in [%s]:
+    try:
+        with h5py.File(path, "r") as f:
+            names = []
+            f.visit(names.append)
+            out[path] = names
+    except Exception:
+        out[path] = None
+print(json.dumps(out))
+]], dir, table.concat(quoted, ", ")))
+      assert.equal(0, py.code, py.stderr)
+      local visited = require("cjson").decode(py.stdout)
+      local compared = 0
+      for _, file in ipairs(files) do
+        local r = run_on(dir, file, { "ls", "-r", "FILE" })
+        assert_clean(r, "ls -r " .. file)
+        local names = visited[file]
+        if r.code == 0 and type(names) == "table" then
+          -- Each line is the path, a "/" for groups, then spaces and the description.
+          local got = {}
+          for line in r.stdout:gmatch("[^\n]+") do
+            local path = line:match("^(.-)/?  ") or line
+            got[#got + 1] = path
+          end
+          table.sort(got)
+          table.sort(names)
+          assert.same(names, got, file)
+          compared = compared + 1
+        end
+        assert_clean(run_on(dir, file, { "ls", "FILE" }), "ls " .. file)
+      end
+      assert.is_true(compared >= 45, compared .. " files compared")
+    end)
+  end)
+end)

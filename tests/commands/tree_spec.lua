@@ -1,0 +1,117 @@
+-- h5lua tree FILE [PATH] [--depth N] [--fold N] (#cli).
+local h5 = require "h5"
+local helper = require "helper"
+
+local function make(path)
+  local f = h5.open(path, "w")
+  local s = f:create_group("structures")
+  for _, name in ipairs { "ALANIN", "ALANIN01", "BENZEN" } do
+    s:create_group(name):create_dataset("raw_json", { data = '{"refcode": "' .. name .. '"}' })
+  end
+  f:create_dataset("x", { data = { { 1.5, 2.5, 3.5 }, { 4.5, 5.5, 6.5 } } })
+  f:create_dataset("z", { data = h5.array.range(0, 99), dtype = "int32", chunks = { 10 },
+    compression = "gzip", compression_opts = 6, shuffle = true })
+  f:soft_link("/structures", "alias")
+  f.attrs.title = "demo"
+  f.x.attrs.units = "m"
+  f:close()
+end
+
+-- The sample files (paths relative to the samples folder), or nil.
+local function samples()
+  if not helper.data then return nil end
+  local dir = helper.data .. "/hdf5-samples"
+  -- (helper.sh redirects the last command's input: keep the pipe inside sh -c)
+  local r = helper.sh("sh -c 'find . -type f ! -name INDEX.tsv ! -name MANIFEST | sort'",
+    { cwd = dir })
+  local list = {}
+  for line in r.stdout:gmatch("[^\n]+") do list[#list + 1] = line:sub(3) end
+  return dir, list
+end
+
+-- Run `h5lua args...` in the file's folder (external links resolve there).
+local function run_on(dir, file, args)
+  local folder, name = (dir .. "/" .. file):match("^(.*)/([^/]+)$")
+  local argv = {}
+  for _, a in ipairs(args) do argv[#argv + 1] = a == "FILE" and name or a end
+  return helper.h5lua(argv, { cwd = folder })
+end
+
+-- The crash guard's line, for libhdf5's own faults on a few damaged files.
+local GUARD = "^h5lua: fatal: [%a ]+ in the HDF5 library while [%a ]+: the file is damaged "
+  .. "or uses a feature this libhdf5 cannot read\n$"
+
+-- Exit 0, or 1 with one "h5lua: ..." line; never a signal.
+local function assert_clean(r, what)
+  local ok = r.code == 0 or (r.code == 1 and r.stderr:match("^h5lua: [^\n]+\n$"))
+    or (r.code == 2 and r.stderr:match(GUARD))
+  assert(ok, string.format("%s: exit %s\n%s", what, tostring(r.code), r.stderr))
+end
+
+describe("h5lua tree #cli", function()
+  local file
+  setup(function()
+    file = helper.tmpfile("demo.h5")
+    make(file)
+  end)
+  teardown(helper.cleanup)
+
+  it("draws the whole file", function()
+    local r = helper.h5lua({ "tree", file })
+    assert.equal("", r.stderr)
+    assert.equal(0, r.code)
+    assert.equal(file .. "  (4 members)\n" ..
+      "├── alias  soft link -> /structures (group (3 members))\n" ..
+      "├── structures/\n" ..
+      "│   ├── ALANIN/\n" ..
+      "│   │   └── raw_json  dataset scalar string(utf-8, variable)\n" ..
+      "│   ├── ALANIN01/\n" ..
+      "│   │   └── raw_json  dataset scalar string(utf-8, variable)\n" ..
+      "│   └── BENZEN/\n" ..
+      "│       └── raw_json  dataset scalar string(utf-8, variable)\n" ..
+      "├── x  dataset {2, 3} float64\n" ..
+      "└── z  dataset {100} int32, shuffle, gzip 6\n", r.stdout)
+  end)
+
+  it("starts from a group and stops at --depth", function()
+    local r = helper.h5lua({ "tree", file, "/structures", "--depth", "1" })
+    assert.equal("/structures  (3 members)\n├── ALANIN/  {1 member}\n├── ALANIN01/  {1 member}\n"
+      .. "└── BENZEN/  {1 member}\n", r.stdout)
+  end)
+
+  it("folds groups wider than --fold", function()
+    local r = helper.h5lua({ "tree", file, "--fold", "2" })
+    assert.truthy(r.stdout:find("\n├── structures/  {3 members}\n", 1, true), r.stdout)
+  end)
+
+  it("describes a dataset given as the start", function()
+    local r = helper.h5lua({ "tree", file, "/x" })
+    assert.equal("/x  dataset {2, 3} float64\n", r.stdout)
+  end)
+
+  it("fails with exit 1 for a missing path", function()
+    local r = helper.h5lua({ "tree", file, "/nope" })
+    assert.equal(1, r.code)
+    assert.equal("h5lua: " .. file .. ": /nope: no such object\n", r.stderr)
+  end)
+
+  it("rejects a negative depth", function()
+    local r = helper.h5lua({ "tree", file, "--depth=-1" })
+    assert.equal(2, r.code)
+    assert.equal("h5lua: --depth must be a non-negative integer\n", r.stderr:match("[^\n]*\n$"))
+  end)
+
+  describe("on every file of ../shared/data/hdf5-samples", function()
+    it("ends cleanly", function()
+      local dir, files = samples()
+      if not dir then
+        pending("../shared/data is absent")
+        return
+      end
+      for _, file in ipairs(files) do
+        local r = run_on(dir, file, { "tree", "FILE" })
+        assert_clean(r, file)
+      end
+    end)
+  end)
+end)

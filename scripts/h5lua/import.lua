@@ -470,8 +470,8 @@ function import.inputs(paths)
   local function walk(dir)
     local attr = lfs.attributes(dir)
     local id = attr.dev .. ":" .. attr.ino
-    if seen_dir[id] then return 0 end
-    seen_dir[id] = true
+    if seen_dir[id] then return seen_dir[id] end
+    seen_dir[id] = 0 -- while walking it: a link back to it adds nothing
     local names = {}
     local ok, iter, state = pcall(lfs.dir, dir)
     if not ok then
@@ -493,6 +493,7 @@ function import.inputs(paths)
         found = found + 1
       end
     end
+    seen_dir[id] = found
     return found
   end
   for _, path in ipairs(paths) do

@@ -50,6 +50,19 @@ describe("h5lua.import", function()
         "mixed/sub/lines.jsonl jsonl", "mixed/sub/one.json json" }, got)
     end)
 
+    it("follows a link back to a parent directory only once", function()
+      local dir = helper.tmpdir()
+      helper.write_file(dir .. "/a.cif", "data_a\n")
+      os.execute("mkdir " .. helper.quote(dir .. "/sub") .. " && ln -s .. "
+        .. helper.quote(dir .. "/sub/up"))
+      helper.write_file(dir .. "/sub/b.cif", "data_b\n")
+      local files, failures = import.inputs({ dir, dir .. "/sub" })
+      local paths = {}
+      for i, f in ipairs(files) do paths[i] = f.path end
+      assert.same({ dir .. "/a.cif", dir .. "/sub/b.cif" }, paths)
+      assert.same({}, failures)
+    end)
+
     it("reports missing paths and directories without input files", function()
       local dir = helper.tmpdir()
       helper.write_file(dir .. "/notes.txt", "nothing to import\n")

@@ -81,6 +81,16 @@ describe("h5lua import #cli", function()
       true))
   end)
 
+  it("exits 2 with one line when the store cannot be opened", function()
+    local notes = helper.tmpdir() .. "/notes.h5"
+    helper.write_file(notes, "not HDF5\n")
+    local res = helper.h5lua({ "import", notes, SAMPLES })
+    assert.equal(2, res.code)
+    assert.equal("", res.stdout)
+    assert.equal("h5lua: h5: cannot open '" .. notes .. "' for writing: not an HDF5 file "
+      .. "(file signature not found)\n", res.stderr)
+  end)
+
   it("rejects a bad --jobs or --on-duplicate with exit code 2", function()
     local res = helper.h5lua({ "import", helper.tmpfile(), SAMPLES, "--jobs", "0" })
     assert.equal(2, res.code)

@@ -883,6 +883,9 @@ end
 -- JSON (dump)
 -- ======================================================================
 
+-- Our own encoder rather than lua-cjson: dump must keep every digit of a
+-- float (cjson keeps 14), tell 3.0 from 3, write NaN and infinities in a
+-- form JSON parsers accept, print {} as [] and sort keys (stable output).
 local json = {}
 
 local function json_string(s)
@@ -1095,7 +1098,8 @@ function explore.dump(obj, opts)
             { color = opts.color, string = opts.all and math.huge or 200, depth = 4,
               indent = #pad + 2 }, pretty.array_elem(pretty.options({ color = opts.color })))
         else
-          text = pretty.inline(data, { color = opts.color, string = opts.all and math.huge or 1000 })
+          text = pretty.inline(data, { color = opts.color,
+            string = opts.all and math.huge or 1000 })
         end
         emit(pad .. "  " .. text)
       end
@@ -1241,7 +1245,9 @@ function explore.stats_lines(st, opts)
   end
   if next(st.dtypes) then
     section("datasets by dtype")
-    for _, k in ipairs(sorted_counts(st.dtypes)) do emit(string.format("  %6d  %s", st.dtypes[k], k)) end
+    for _, k in ipairs(sorted_counts(st.dtypes)) do
+      emit(string.format("  %6d  %s", st.dtypes[k], k))
+    end
     section("datasets by filter")
     for _, k in ipairs(sorted_counts(st.filters)) do
       emit(string.format("  %6d  %s", st.filters[k], k))
@@ -1407,11 +1413,14 @@ end
 --- Compare two objects (files, groups or datasets) like h5diff: the
 -- structure below them, object kinds, attributes, dtypes, shapes, and the
 -- values of datasets (numbers within opts.delta count as equal, NaN equals
--- NaN). Returns the list of differences, each a one-line string.
+-- NaN). Returns the list of differences, each a one-line string, and
+-- their count; remarks that are not differences (values left uncompared)
+-- go to opts.note, or among the lines as "note: ...".
 function explore.diff(a, b, opts)
   opts = opts or {}
   local delta = opts.delta
   local emit, lines = sink(opts)
+  local note = opts.note or function(s) emit("note: " .. s) end
   local count = 0
   local function differ(fmt, ...)
     count = count + 1
@@ -1458,7 +1467,8 @@ function explore.diff(a, b, opts)
                 differ("%s: attribute '%s' cannot be compared: %s", name, n, x.error or y.error)
               end
             elseif not deep_equal(x.value, y.value, delta) then
-              differ("%s: attribute '%s': %s in A, %s in B", name, n, short(x.value), short(y.value))
+              differ("%s: attribute '%s': %s in A, %s in B", name, n, short(x.value),
+                short(y.value))
             end
           end
           -- soft and external links of groups
@@ -1501,7 +1511,7 @@ function explore.diff(a, b, opts)
             elseif type(pa.shape) == "table" and (pa.layout == "virtual" or
                 pb.layout == "virtual") and product(pa.shape) > opt(opts, "diff_virtual") then
               -- Virtual datasets map other files, often huge or absent ones.
-              emit(string.format("note: %s: values not compared (virtual dataset of %d elements)",
+              note(string.format("%s: values not compared (virtual dataset of %d elements)",
                 name, product(pa.shape)))
             elseif pa.storage_size == 0 and pb.storage_size == 0 and pa.layout ~= "virtual"
                 and pb.layout ~= "virtual" and deep_equal(pa.fillvalue, pb.fillvalue) then
@@ -1519,7 +1529,8 @@ function explore.diff(a, b, opts)
                   maxdiff and string.format(" (largest difference %s)", pretty.number(maxdiff, 8))
                   or "")
                 for _, e in ipairs(examples) do
-                  emit(string.format("  %s%s %s in A, %s in B", name, e.index, short(e.a), short(e.b)))
+                  emit(string.format("  %s%s %s in A, %s in B", name, e.index, short(e.a),
+                    short(e.b)))
                 end
               end
             end

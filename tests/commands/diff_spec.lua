@@ -132,8 +132,8 @@ describe("h5lua diff #cli", function()
           -- Data that cannot be read (a filter that is not installed) is
           -- not comparable: said on stdout, never taken for equal.
           for line in r.stdout:gmatch("[^\n]+") do
-            assert(line:match(": values cannot be compared: ") or line:match("^%d+ differences? found$"),
-              file .. ": " .. line)
+            assert(line:match(": values cannot be compared: ")
+              or line:match("^%d+ differences? found$"), file .. ": " .. line)
           end
         else
           assert_clean(r, file)

@@ -82,7 +82,8 @@ describe("h5lua show #cli", function()
     local r = helper.h5lua({ "show", file, "z" })
     assert.truthy(r.stdout:find("\n  layout       chunked {10}\n  filters      shuffle, gzip 6\n",
       1, true), r.stdout)
-    assert.truthy(r.stdout:match("\n  stored       %d+ B %(%d+ bytes%), ratio %d+%.%d%d\n"), r.stdout)
+    assert.truthy(r.stdout:match("\n  stored       %d+ B %(%d+ bytes%), ratio %d+%.%d%d\n"),
+      r.stdout)
   end)
 
   it("shows a group", function()

@@ -76,8 +76,8 @@ describe("h5lua stats #cli", function()
     local r = helper.h5lua({ "stats", file })
     local space = r.stdout:match("\nspace\n(.-)largest datasets\n")
     local stored = zs + 48 + 3 * 16
-    assert.equal(string.format("  file size    %s (%d bytes)\n", require("h5lua.pretty").bytes(size),
-      size), space:match("^[^\n]*\n"))
+    assert.equal(string.format("  file size    %s (%d bytes)\n",
+      require("h5lua.pretty").bytes(size), size), space:match("^[^\n]*\n"))
     assert.truthy(space:find(string.format("\n  data         472 B (472 bytes)\n  stored       "
       .. "%d B (%d bytes)\n", stored, stored), 1, true), space)
     assert.truthy(space:find(string.format("\n  unaccounted  [^\n]+ %%(%d bytes%%)\n$",

@@ -356,7 +356,8 @@ describe("h5lua.explore", function()
   describe(".json", function()
     it("encodes values exactly, arrays and objects sorted", function()
       local j = explore.json.encode
-      assert.equal('{"a": [1, 2.5, true], "b": "x\\"y\\n"}', j({ b = 'x"y\n', a = { 1, 2.5, true } }))
+      assert.equal('{"a": [1, 2.5, true], "b": "x\\"y\\n"}',
+        j({ b = 'x"y\n', a = { 1, 2.5, true } }))
       assert.equal("0.1", j(0.1))
       assert.equal('["NaN", "Infinity", "-Infinity"]', j({ 0 / 0, math.huge, -math.huge }))
       assert.equal("[]", j({}))
@@ -414,7 +415,9 @@ describe("h5lua.explore", function()
         assert.equal(1, st.filters.gzip)
         assert.equal(1, st.layouts.chunked)
         local sum = 0
-        for _, name in ipairs { "x", "z", "s", "nan", "g/y", "big" } do sum = sum + f:get(name).nbytes end
+        for _, name in ipairs { "x", "z", "s", "nan", "g/y", "big" } do
+          sum = sum + f:get(name).nbytes
+        end
         assert.equal(sum, st.nbytes)
         assert.equal("/x", st.largest[1].path)
         local text = table.concat(explore.stats_lines(st), "\n")

@@ -172,7 +172,8 @@ describe("h5lua.pretty", function()
     end)
 
     it("is off when the output is not a terminal", function()
-      local r = helper.h5lua({ "-e", "io.write(tostring(require('h5lua.pretty').color_wanted(1)))" })
+      local r = helper.h5lua({ "-e",
+        "io.write(tostring(require('h5lua.pretty').color_wanted(1)))" })
       assert.equal("false", r.stdout)
     end)
 

@@ -26,7 +26,8 @@ return {
     local ok, msg, code = explore.with_file(args.a, args.path, function(_, obja)
       if not objb then error(string.format("%s: %s", args.b, why), 0) end
       local emit = args.quiet and function() end or explore.printer()
-      local _, n = explore.diff(obja, objb, { delta = args.delta, emit = emit })
+      local note = function(s) io.stderr:write("h5lua: note: ", s, "\n") end
+      local _, n = explore.diff(obja, objb, { delta = args.delta, emit = emit, note = note })
       count = n
     end, args.traceback)
     pcall(fb.close, fb)

@@ -5,7 +5,8 @@ local pretty = require "h5lua.pretty"
 return {
   description = "List the members of a group (FILE[:PATH]); -r lists every object below it.",
   setup = function(parser)
-    parser:argument("target", "The file, optionally followed by :PATH inside it."):argname("<FILE[:PATH]>")
+    parser:argument("target", "The file, optionally followed by :PATH inside it.")
+      :argname("<FILE[:PATH]>")
     parser:flag("-r --recursive", "List every object below the group (each once, as h5py's visit).")
   end,
   run = function(args)

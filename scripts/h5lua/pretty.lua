@@ -23,6 +23,10 @@ pretty.defaults = {
   color = false,
 }
 
+--- A string printed on its own (not inside a table) shows up to this many
+-- bytes: a raw_json read at the prompt is worth more than a glance.
+pretty.defaults.top_string = 1000
+
 -- Merge opts over the defaults (opts may be nil).
 local function options(opts)
   if opts and opts._merged then return opts end
@@ -367,6 +371,9 @@ function pretty.format(v, opts)
     return ok and s or tostring(v)
   end
   if h5t then return require("h5lua.explore").preview(v, o) end
+  if type(v) == "string" then
+    return pretty.string(v, { string = math.max(o.string, o.top_string), color = o.color })
+  end
   return format_value(v, o, 0, 0, {})
 end
 

@@ -214,7 +214,7 @@ function repl.banner(f, write)
   end
   local name = explore.prop(f, "filename") or "?"
   return string.format("%s: %s, %s%d object%s, %s. ls(), tree(), help()", name,
-    pretty.bytes(size), more and "more than " or "", n, n == 1 and "" or "s",
+    pretty.bytes(size), more and "at least " or "", n, n == 1 and "" or "s",
     write and "read-write" or "read-only")
 end
 

@@ -32,6 +32,12 @@ describe("h5lua.pretty", function()
       assert.equal('"xxxxx"... (500 bytes)', pretty.string(s, { string = 5 }))
     end)
 
+    it("shows more of a string printed on its own", function()
+      local s = string.rep("x", 5000)
+      assert.equal('"' .. string.rep("x", 1000) .. '"... (5000 bytes)', pretty.format(s))
+      assert.equal('{"' .. string.rep("x", 200) .. '"... (5000 bytes)}', pretty.format({ s }))
+    end)
+
     it("never cuts a UTF-8 character in two", function()
       local s = "aé" .. string.rep("b", 10) -- é is 2 bytes: cutting at 2 would split it
       assert.equal('"a"... (13 bytes)', pretty.string(s, { string = 2 }))

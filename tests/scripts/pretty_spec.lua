@@ -35,7 +35,7 @@ describe("h5lua.pretty", function()
     it("shows more of a string printed on its own", function()
       local s = string.rep("x", 5000)
       assert.equal('"' .. string.rep("x", 1000) .. '"... (5000 bytes)', pretty.format(s))
-      assert.equal('{"' .. string.rep("x", 200) .. '"... (5000 bytes)}', pretty.format({ s }))
+      assert.equal('{\n  "' .. string.rep("x", 200) .. '"... (5000 bytes)\n}', pretty.format({ s }))
     end)
 
     it("never cuts a UTF-8 character in two", function()

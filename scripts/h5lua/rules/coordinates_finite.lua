@@ -1,6 +1,6 @@
 --- coordinates_finite: every atom has three finite coordinates.
-local function finite(x) return type(x) == "number" and x == x and x > -math.huge
-  and x < math.huge end
+-- x - x is 0 for every finite number, NaN for NaN and the infinities.
+local function finite(x) return type(x) == "number" and x - x == 0 end
 
 return {
   name = "coordinates_finite",
@@ -9,7 +9,8 @@ return {
   structure = function(structure, refcode, report)
     local atoms = structure.atoms
     if type(atoms) ~= "table" then return end
-    for i, atom in ipairs(atoms) do
+    for i = 1, #atoms do
+      local atom = atoms[i]
       local c = type(atom) == "table" and atom.coords
       if type(c) ~= "table" or #c ~= 3 or not (finite(c[1]) and finite(c[2]) and finite(c[3]))
       then

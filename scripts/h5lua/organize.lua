@@ -221,7 +221,12 @@ end
 
 local function open_store(file, mode)
   local store = store_module()
-  if type(file) == "string" then return store.open(file, { mode = mode }), true end
+  if type(file) == "string" then
+    local fh = io.open(file, "rb")
+    if not fh then error(string.format("cannot organize '%s': no such file", file), 0) end
+    fh:close()
+    return store.open(file, { mode = mode }), true
+  end
   return store.open(file, { mode = mode }), false
 end
 

@@ -285,10 +285,13 @@ with h5py.File(%q, "r") as f:
       f:close()
     end)
 
-    it("raises for an unknown scheme", function()
+    it("raises for an unknown scheme or a missing file", function()
       local path = make_store()
       assert.has_error(function() organize.run(path, "nope") end,
         "unknown scheme 'nope' (run 'h5lua schemes' for the list)")
+      local missing = helper.tmpdir() .. "/none.h5"
+      assert.has_error(function() organize.run(missing, "by_size") end,
+        "cannot organize '" .. missing .. "': no such file")
     end)
 
     it("raises when a key gives something that is not a bucket", function()

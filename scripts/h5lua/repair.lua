@@ -181,8 +181,12 @@ end
 
 -- Whether a subtree can be copied whole: every link resolves and every
 -- dataset reads back. Returns healthy and counts {groups=, datasets=, links=}.
-local function scan(result, g, path, counts)
+local MAX_DEPTH = 64  -- deeper than this is taken for a cycle of hard links
+
+local function scan(result, g, path, counts, depth)
   counts = counts or { groups = 1, datasets = 0, links = 0 }
+  depth = depth or 1
+  if depth > MAX_DEPTH then return false, counts end
   local ok, keys = pcall(g.keys, g)
   if not ok then return false, counts end
   local healthy = true
@@ -203,7 +207,7 @@ local function scan(result, g, path, counts)
       else
         if obj.kind == "group" then
           counts.groups = counts.groups + 1
-          healthy = scan(result, obj, p, counts) and healthy
+          healthy = scan(result, obj, p, counts, depth + 1) and healthy
         elseif obj.kind == "dataset" then
           counts.datasets = counts.datasets + 1
           local rok, v = read(result, obj)
@@ -380,6 +384,11 @@ local function copy_member(result, src, dst, name, path)
 end
 
 copy_group = function(result, src, dst, path)
+  local depth = select(2, path:gsub("/", "/"))
+  if depth > MAX_DEPTH then
+    lose(result, path, "nested too deep (a cycle of hard links?)")
+    return
+  end
   copy_attrs(result, src, dst, path)
   local ok, keys = pcall(src.keys, src)
   if not ok then

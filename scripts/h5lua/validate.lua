@@ -241,14 +241,16 @@ function validate.file(file, opts)
       end
       if #want_dataset > 0 then
         -- Every dataset outside /structures (the structure pass has read
-        -- the structures' own datasets in full), group by group.
-        local function walk(g, path)
+        -- the structures' own datasets in full), group by group, through
+        -- hard links only (soft links may loop); 64 levels at most.
+        local function walk(g, path, depth)
           for _, name in ipairs(g:keys()) do
             local p = (path == "/" and "" or path) .. "/" .. name
-            local obj = p ~= "/structures" and g:get(name) or nil
+            local info = p ~= "/structures" and g:link_info(name)
+            local obj = info and info.kind == "hard" and g:get(name) or nil
             if obj then
               if obj.kind == "group" then
-                walk(obj, p)
+                if depth < 64 then walk(obj, p, depth + 1) end
               elseif obj.kind == "dataset" then
                 current = p
                 for _, i in ipairs(want_dataset) do
@@ -259,7 +261,7 @@ function validate.file(file, opts)
             end
           end
         end
-        walk(f, "/")
+        walk(f, "/", 1)
       end
     end)
     if not ok then

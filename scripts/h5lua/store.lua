@@ -182,25 +182,46 @@ end
 
 local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
                   ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-local function string_text(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
+local function string_text(s, ascii)
+  s = s:gsub('[%c"\\]', function(c)
     return escapes[c] or format("\\u%04x", c:byte())
-  end) .. '"'
+  end)
+  if ascii then
+    s = s:gsub("[\194-\244][\128-\191]*", function(ch)
+      local cp = utf8.codepoint(ch)
+      if cp < 0x10000 then return format("\\u%04x", cp) end
+      cp = cp - 0x10000
+      return format("\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF))
+    end)
+  end
+  return '"' .. s .. '"'
 end
 
 local encode_value
 
-local function encode_table(t, out, depth)
+-- o: {indent = n or nil, ascii = bool}; level: current depth.
+local function encode_table(t, out, depth, o)
   if depth > 1000 then error("cannot encode a table nested deeper than 1000 levels", 0) end
   local n, count = #t, 0
   for _ in pairs(t) do count = count + 1 end
+  local nl, pad, inner, colon = "", "", "", ":"
+  if o.indent then
+    nl = "\n"
+    pad = (" "):rep(o.indent * depth)
+    inner = (" "):rep(o.indent * (depth + 1))
+    colon = ": "
+  end
   if n > 0 and count == n then
     out[#out + 1] = "["
     for i = 1, n do
-      if i > 1 then out[#out + 1] = "," end
-      encode_value(t[i], out, depth + 1)
+      out[#out + 1] = (i > 1 and "," or "") .. nl .. inner
+      encode_value(t[i], out, depth + 1, o)
     end
-    out[#out + 1] = "]"
+    out[#out + 1] = nl .. pad .. "]"
+    return
+  end
+  if count == 0 then
+    out[#out + 1] = "{}"
     return
   end
   local keys = {}
@@ -217,19 +238,19 @@ local function encode_table(t, out, depth)
   table.sort(keys, function(a, b) return a[1] < b[1] end)
   out[#out + 1] = "{"
   for i, kv in ipairs(keys) do
-    if i > 1 then out[#out + 1] = "," end
-    out[#out + 1] = string_text(kv[1])
-    out[#out + 1] = ":"
-    encode_value(t[kv[2]], out, depth + 1)
+    out[#out + 1] = (i > 1 and "," or "") .. nl .. inner
+    out[#out + 1] = string_text(kv[1], o.ascii)
+    out[#out + 1] = colon
+    encode_value(t[kv[2]], out, depth + 1, o)
   end
-  out[#out + 1] = "}"
+  out[#out + 1] = nl .. pad .. "}"
 end
 
-encode_value = function(v, out, depth)
+encode_value = function(v, out, depth, o)
   local t = type(v)
   if t == "string" then
     if not utf8.len(v) then error("cannot encode a string that is not UTF-8 as JSON", 0) end
-    out[#out + 1] = string_text(v)
+    out[#out + 1] = string_text(v, o.ascii)
   elseif t == "number" then
     out[#out + 1] = math.type(v) == "integer" and format("%d", v) or float_text(v)
   elseif t == "boolean" then
@@ -237,20 +258,27 @@ encode_value = function(v, out, depth)
   elseif v == cjson.null then
     out[#out + 1] = "null"
   elseif t == "table" then
-    encode_table(v, out, depth)
+    encode_table(v, out, depth, o)
   else
     error(format("cannot encode a %s as JSON", t), 0)
   end
 end
 
---- Encode a Lua table as compact JSON: keys sorted (so the same table always
--- gives the same text), floats written with the fewest digits that read back
+--- Encode a Lua value as JSON: keys sorted (so the same table always gives
+-- the same text), floats written with the fewest digits that read back
 -- exactly (cjson keeps only 14), arrays for sequences, store.null for null.
--- @tparam table t
+-- Compact by default; with opts.indent = n, laid out as Python's
+-- json.dumps(indent=n) (which also escapes non-ASCII, as Python's default
+-- ensure_ascii does, unless opts.ensure_ascii is false).
+-- @param v a table (or any JSON value)
+-- @tparam[opt] table opts indent, ensure_ascii
 -- @treturn string
-function store.encode_json(t)
+function store.encode_json(v, opts)
+  local o = { indent = opts and opts.indent }
+  if o.indent then o.ascii = opts.ensure_ascii ~= false
+  else o.ascii = opts and opts.ensure_ascii or false end
   local out = {}
-  encode_value(t, out, 0)
+  encode_value(v, out, 0, o)
   return table.concat(out)
 end
 

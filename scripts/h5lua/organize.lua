@@ -6,6 +6,8 @@
 --     { name = "by_space_group",                -- the index group: /by_space_group
 --       description = "one line",
 --       options = { ... },                       -- optional defaults for key
+--       fields = { "space_group" },              -- optional: the top-level fields
+--                                                -- key reads (only those decoded)
 --       key = function(structure, refcode, options)
 --         return "P 21/c"                        -- a bucket, a list of buckets,
 --       end }                                    -- or nil[, reason] to skip
@@ -78,6 +80,12 @@ local function check_scheme(t)
   end
   if t.options ~= nil and type(t.options) ~= "table" then
     return nil, "'options' must be a table"
+  end
+  if t.fields ~= nil then
+    if type(t.fields) ~= "table" then return nil, "'fields' must be a list of field names" end
+    for _, f in ipairs(t.fields) do
+      if type(f) ~= "string" then return nil, "'fields' must be a list of field names" end
+    end
   end
   return true
 end
@@ -219,6 +227,69 @@ function organize.decode(raw, why)
   return v
 end
 
+-- Top-level members of a JSON object text, located without decoding it:
+-- a list {key1, first1, last1, key2, ...} (keys as written, with their
+-- quotes), or nil when the text is not a JSON object this grammar reads
+-- (cjson then has the last word). Checking the whole text this way costs
+-- about a third of cjson.decode, which builds every table. Needs lpeg.
+local members_of
+do
+  local ok, lpeg = pcall(require, "lpeg")
+  if ok and type(lpeg) == "table" then
+    local P, S, R, V, C, Cp, Ct = lpeg.P, lpeg.S, lpeg.R, lpeg.V, lpeg.C, lpeg.Cp, lpeg.Ct
+    local ws = S" \t\r\n"^0
+    local digit = R"09"
+    local number = P"-"^-1 * (P"0" + R"19" * digit^0) * (P"." * digit^1)^-1
+      * (S"eE" * S"+-"^-1 * digit^1)^-1
+    local special = P"NaN" + P"-"^-1 * P"Infinity"
+    local hex = R("09", "af", "AF")
+    local str = P'"' * (R(" !", "#[", "]\255")^1 + P"\\" * (S'"\\/bfnrt'
+      + P"u" * hex * hex * hex * hex))^0 * P'"'
+    local grammar = P{ "top",
+      top = ws * P"{" * ws * (V"top_member" * (P"," * ws * V"top_member")^0)^-1 * P"}" * ws * -1,
+      top_member = C(str) * ws * P":" * ws * Cp() * V"bare" * Cp() * ws,
+      bare = str + number + V"object" + V"array" + P"true" + P"false" + P"null" + special,
+      value = ws * V"bare" * ws,
+      member = ws * str * ws * P":" * V"value",
+      object = P"{" * ws * (V"member" * (P"," * V"member")^0)^-1 * P"}",
+      array = P"[" * ws * (V"value" * (P"," * V"value")^0)^-1 * P"]",
+    }
+    grammar = Ct(grammar)
+    members_of = function(text)
+      local good, list = pcall(lpeg.match, grammar, text)
+      if good then return list end
+      return nil  -- nested too deep for lpeg
+    end
+  end
+end
+
+--- Decode only some top-level fields of a structure's JSON, checking the
+-- whole text; falls back to `organize.decode` (the whole table) without
+-- lpeg or when the text needs cjson's judgement.
+-- @tparam string|nil raw
+-- @tparam table fields names of top-level fields
+-- @tparam[opt] string why the store's reason when raw is nil
+-- @treturn[1] table the fields found (others absent)
+-- @treturn[2] nil
+-- @treturn[2] string as `organize.decode`
+function organize.decode_fields(raw, fields, why)
+  local list = raw ~= nil and members_of and members_of(raw)
+  if not list then return organize.decode(raw, why) end
+  local out = {}
+  for i = 1, #list, 3 do
+    local key = list[i]
+    key = key:find("\\", 1, true) and decode(key) or key:sub(2, -2)
+    for _, f in ipairs(fields) do
+      if f == key then
+        local ok, v = pcall(decode, raw:sub(list[i + 1], list[i + 2] - 1))
+        if not ok then return organize.decode(raw, why) end
+        out[key] = v
+      end
+    end
+  end
+  return out
+end
+
 local function open_store(file, mode)
   local store = store_module()
   if type(file) == "string" then
@@ -279,6 +350,7 @@ function organize.run(file, scheme, opts)
   scheme = s
   local options = merged_options(scheme, opts)
   local key = scheme.key
+  local fields = type(scheme.fields) == "table" and scheme.fields or nil
 
   local st, owned = open_store(file, "a")
   local ok, result = pcall(function()
@@ -290,7 +362,12 @@ function organize.run(file, scheme, opts)
     local skipped = summary.skipped
     for refcode, raw, read_why in st:each() do
       summary.structures = summary.structures + 1
-      local structure, why = organize.decode(raw, read_why)
+      local structure, why
+      if fields then
+        structure, why = organize.decode_fields(raw, fields, read_why)
+      else
+        structure, why = organize.decode(raw, read_why)
+      end
       local list
       if structure then list, why = buckets_of(scheme, key, structure, refcode, options) end
       if list then

@@ -116,6 +116,34 @@ describe("h5lua.organize", function()
     end)
   end)
 
+  describe("decode() and decode_fields()", function()
+
+    it("decode a JSON object, or say why not", function()
+      assert.same({ a = 1 }, organize.decode('{"a": 1}'))
+      assert.same({ nil, "missing raw_json" }, { organize.decode(nil) })
+      assert.same({ nil, "missing raw_json" },
+        { organize.decode(nil, "structure 'X' has no raw_json") })
+      assert.same({ nil, "cannot be read: cannot read '/x'" },
+        { organize.decode(nil, "h5: cannot read '/x'") })
+      assert.same({ nil, "JSON is not an object" }, { organize.decode("[1]") })
+      assert.same({ nil, "invalid JSON: Expected value but found T_END at character 6" },
+        { organize.decode('{"a":') })
+    end)
+
+    it("decode only the fields asked for, checking the whole text", function()
+      local text = '{"atoms": [{"x": [1, 2]}], "space_group": "P 21/c", "n": 3, '
+        .. '"sp\\u0061ce": true}'
+      assert.same({ space_group = "P 21/c", n = 3 },
+        organize.decode_fields(text, { "space_group", "n", "absent" }))
+      assert.same({ space = true }, organize.decode_fields(text, { "space" }))
+      assert.same({ nil, "invalid JSON: Expected comma or array end but found T_OBJ_END at "
+        .. "character 31" }, { organize.decode_fields('{"space_group": "P 1", "a": [1}',
+        { "space_group" }) })
+      assert.same({ nil, "JSON is not an object" }, { organize.decode_fields("[1]", { "a" }) })
+      assert.same({ nil, "missing raw_json" }, { organize.decode_fields(nil, { "a" }) })
+    end)
+  end)
+
   describe("run()", function()
 
     it("builds /<scheme>/<bucket>/refcodes with counts and original names", function()

@@ -12,6 +12,8 @@ local SYSTEMS = {
 return {
   name = "by_crystal_system",
   description = "One bucket per crystal system, from the space group or else the cell.",
+  fields = { "space_group", "space_group_number", "crystal_system", "cell_lengths",
+    "cell_angles" },
   key = function(structure)
     local sg, number = structure.space_group, structure.space_group_number
     if type(sg) == "string" and sg:find("%S") then

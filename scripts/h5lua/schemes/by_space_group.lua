@@ -8,6 +8,7 @@ return {
   name = "by_space_group",
   description = "One bucket per space-group symbol (as written; canonical=true resolves it).",
   options = { canonical = false },
+  fields = { "space_group" },
   key = function(structure, _, options)
     local sg = structure.space_group
     if type(sg) ~= "string" or not sg:find("%S") then

@@ -539,8 +539,9 @@ static int dset_create(lua_State *L) {
   hsize_t npoints = md.n;
   if (data && npoints) {
     hid_t dxpl = hold(r, make_dxpl(npoints, md.mtype, ftype));
-    hid_t mspace = hold(r, H5Screate_simple(1, &npoints, NULL));
-    if (H5Dwrite(id, md.mtype, mspace, H5S_ALL, dxpl, md.buf) < 0) {
+    /* the buffer holds the elements in the dataset's own order: H5S_ALL for
+     * memory too lets HDF5 copy whole chunks instead of mapping points */
+    if (H5Dwrite(id, md.mtype, H5S_ALL, H5S_ALL, dxpl, md.buf) < 0) {
       h5_push_error(L, "cannot write dataset '%s'", path);
       /* never leave a half-made dataset behind */
       h5_close_handle(lua_touserdata(L, -2));
@@ -761,7 +762,10 @@ static int dset_write(lua_State *L) {
   }
   if (sel.npoints == 0) return 0;
   if (h5_select(fspace, &sel) < 0) return h5_raise(L, "cannot select in '%s'", path);
-  hid_t mspace = hold(r, H5Screate_simple(1, &sel.npoints, NULL));
+  /* memory is laid out like the selection (row-major), so give it the
+   * selection's shape: HDF5 then copies runs instead of mapping points */
+  hid_t mspace = hold(r, sel.all ? H5Scopy(fspace)
+                                 : H5Screate_simple(rank, sel.count, NULL));
   hid_t dxpl = hold(r, make_dxpl(sel.npoints, md.mtype, ftype));
   if (H5Dwrite(h->id, md.mtype, mspace, fspace, dxpl, md.buf) < 0)
     return h5_raise(L, "cannot write '%s'", path);

@@ -10,8 +10,28 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "h5_internal.h"
+
+/* Arrays from this size up ask for transparent huge pages, as numpy does:
+ * HDF5 gathers chunks from strided rows, which is TLB-bound on 4 KiB pages
+ * (gzip+shuffle writes of 256 MiB ran ~30% slower than numpy's without). */
+#define HUGE_ARRAY (4u << 20)
+
+static void advise_huge(void *p, size_t len) {
+#ifdef MADV_HUGEPAGE
+  if (len < HUGE_ARRAY) return;
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+  uintptr_t end = ((uintptr_t)p + len) & ~(page - 1);
+  if (end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);  /* advice only */
+#else
+  (void)p;
+  (void)len;
+#endif
+}
 
 /* {====================================================================
  * Element types
@@ -96,6 +116,7 @@ h5_array *h5_array_alloc(lua_State *L, int atype, int ndim, const hsize_t *shape
     n *= (size_t)shape[i];
   }
   h5_array *a = lua_newuserdatauv(L, sizeof(h5_array) + n * esize, 0);
+  advise_huge(a->data, n * esize);
   a->atype = atype;
   a->ndim = ndim;
   a->n = n;
@@ -426,7 +447,8 @@ static int array_range(lua_State *L) {
   if (step == 0) return luaL_argerror(L, 3, "step is zero");
   lua_Number cnt = floor((last - first) / step + 1e-9) + 1;
   n = (hsize_t)(cnt > 0 ? cnt : 0);
-  h5_array *a = h5_array_new(L, atype, 1, &n);
+  h5_array *a = atype == H5A_FLOAT64 ? h5_array_alloc(L, atype, 1, &n)  /* all written below */
+                                     : h5_array_new(L, atype, 1, &n);
   if (atype == H5A_FLOAT64) {  /* the common case, without a Lua value per element */
     for (hsize_t i = 0; i < n; i++) a->data[i] = first + (lua_Number)i * step;
     return 1;

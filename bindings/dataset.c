@@ -5,12 +5,20 @@
  * chunk guess, track_times off), so files match what h5py writes.  Numbers
  * travel as h5.Array (read straight into the userdata block); strings,
  * records and other types as Lua values.  Every HDF5 id taken here is held
- * in a small struct and released before any error is raised; scratch
- * buffers are Lua userdata, so an error never leaks them.
+ * in a to-be-closed holder, so any error releases them; scratch buffers
+ * are Lua userdata, so an error never leaks them either.
+ *
+ * Bytes (blobs such as gzip-compressed JSON) live in 1-D uint8 datasets:
+ *   g:create_dataset("json_gz", {data = h5.array.frombytes(s), chunks = true,
+ *                                maxshape = {h5.UNLIMITED}})   -- store
+ *   d:read_bytes() -> s                                         -- one string
+ *   d:write_bytes(s)               -- replace (resizes when maxshape allows)
+ * h5py reads them as numpy uint8 arrays (np.frombuffer(..., 'u1') writes them).
  */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "h5_internal.h"
 
@@ -539,8 +547,9 @@ static int dset_create(lua_State *L) {
   hsize_t npoints = md.n;
   if (data && npoints) {
     hid_t dxpl = hold(r, make_dxpl(npoints, md.mtype, ftype));
-    hid_t mspace = hold(r, H5Screate_simple(1, &npoints, NULL));
-    if (H5Dwrite(id, md.mtype, mspace, H5S_ALL, dxpl, md.buf) < 0) {
+    /* the buffer holds the elements in the dataset's own order: H5S_ALL for
+     * memory too lets HDF5 copy whole chunks instead of mapping points */
+    if (H5Dwrite(id, md.mtype, H5S_ALL, H5S_ALL, dxpl, md.buf) < 0) {
       h5_push_error(L, "cannot write dataset '%s'", path);
       /* never leave a half-made dataset behind */
       h5_close_handle(lua_touserdata(L, -2));
@@ -667,8 +676,12 @@ static int dset_read(lua_State *L) {
   int atype = sel.out_rank > 0 ? h5_atype_of(ftype) : -1;
   if (atype >= 0) mtype = hold(r, h5_atype_mem_type(atype));  /* numbers: into an h5.Array */
   size_t size = H5Tget_size(mtype);
-  if (sel.npoints > SIZE_MAX / 4 / size)
-    return luaL_error(L, "h5: cannot read '%s': too large for memory", path);
+  /* more than the machine's memory cannot work: say so before trying */
+  double want = (double)sel.npoints * (double)size;
+  double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+  if (want > (double)(SIZE_MAX / 4) || (phys > 0 && want > phys))
+    return luaL_error(L, "h5: cannot read '%s': %I MiB is more than this machine's memory "
+                         "(read a selection)", path, (LUAI_UACINT)(want / 1048576));
   void *buf = alloc_buffer(L, atype, sel.out_rank, sel.out_shape, (size_t)sel.npoints * size + 1);
   if (!buf)
     return luaL_error(L, "h5: cannot read '%s': not enough memory for %I MiB (read a "
@@ -761,7 +774,10 @@ static int dset_write(lua_State *L) {
   }
   if (sel.npoints == 0) return 0;
   if (h5_select(fspace, &sel) < 0) return h5_raise(L, "cannot select in '%s'", path);
-  hid_t mspace = hold(r, H5Screate_simple(1, &sel.npoints, NULL));
+  /* memory is laid out like the selection (row-major), so give it the
+   * selection's shape: HDF5 then copies runs instead of mapping points */
+  hid_t mspace = hold(r, sel.all ? H5Scopy(fspace)
+                                 : H5Screate_simple(rank, sel.count, NULL));
   hid_t dxpl = hold(r, make_dxpl(sel.npoints, md.mtype, ftype));
   if (H5Dwrite(h->id, md.mtype, mspace, fspace, dxpl, md.buf) < 0)
     return h5_raise(L, "cannot write '%s'", path);

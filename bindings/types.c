@@ -681,12 +681,15 @@ static hid_t dp_numeric(dparser *d, const char *w) {
     if (c[0] == 'f') {
       if (size == 4) base = H5T_IEEE_F32LE;
       else if (size == 8) base = H5T_IEEE_F64LE;
-    } else if (size == 1 || size == 2 || size == 4 || size == 8) {
-      static const hid_t *const s[] = {&H5T_STD_I8LE_g, &H5T_STD_I16LE_g, NULL,
-                                       &H5T_STD_I32LE_g, NULL, NULL, NULL, &H5T_STD_I64LE_g};
-      static const hid_t *const u[] = {&H5T_STD_U8LE_g, &H5T_STD_U16LE_g, NULL,
-                                       &H5T_STD_U32LE_g, NULL, NULL, NULL, &H5T_STD_U64LE_g};
-      base = *(c[0] == 'i' ? s : u)[size - 1];
+    } else {
+      int u = c[0] == 'u';
+      switch (size) {
+        case 1: base = u ? H5T_STD_U8LE : H5T_STD_I8LE; break;
+        case 2: base = u ? H5T_STD_U16LE : H5T_STD_I16LE; break;
+        case 4: base = u ? H5T_STD_U32LE : H5T_STD_I32LE; break;
+        case 8: base = u ? H5T_STD_U64LE : H5T_STD_I64LE; break;
+        default: break;
+      }
     }
     if (base >= 0) {
       hid_t t = H5Tcopy(base);

@@ -149,6 +149,7 @@ describe("the REPL on a terminal #tty", function()
   it_tty("drops the line being typed on Ctrl-C", function()
     open()
     term:type("abc def")
+    term:wait_for("> abc def") -- typed keys still queued would be flushed by the signal
     term:keys("C-c")
     term:wait_for("abc def^C\n>")
     term:type("1 + 1")

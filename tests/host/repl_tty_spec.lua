@@ -159,9 +159,9 @@ describe("the REPL on a terminal #tty", function()
 
   it_tty("interrupts a running statement on Ctrl-C", function()
     open()
-    term:type("while true do end")
+    term:type("print('looping') while true do end")
     term:keys("Enter")
-    os.execute("sleep 0.3")
+    term:wait_for("\nlooping") -- running, not waiting for input any more
     term:keys("C-c")
     term:wait_for("interrupted!")
     term:type("'still here'")

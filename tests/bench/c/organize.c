@@ -1,9 +1,11 @@
 /*
  * organize.c -- the plain-C side of tests/bench/organize_bench.lua.
  *
- *   organize gen FILE N        write N random structures as h5py lays them out
- *                              (/structures/<refcode>/raw_json, scalar
- *                              variable-length UTF-8 strings) + /metadata
+ *   organize gen FILE N [LIBVER]  write N random structures as h5py lays them
+ *                              out (/structures/<refcode>/raw_json, scalar
+ *                              variable-length UTF-8 strings) + /metadata;
+ *                              LIBVER "v108" gives new-style groups, as the
+ *                              store writes by default ("earliest": h5py's)
  *   organize organize FILE     the seed's organize_by_space_group, on the
  *                              HDF5 C API: /by_space_group/<bucket>/refcodes
  *   organize validate FILE     the seed's validate_hdf5_file scanning every
@@ -301,11 +303,15 @@ static double rnd(void) {
   return (double)(rng >> 11) / 9007199254740992.0;
 }
 
-static int gen(const char *path, long n) {
+static int gen(const char *path, long n, const char *libver) {
   static const char *sgs[] = {"P 21/c", "P -1", "P 21 21 21", "C 2/c", "P 1 21/n 1", "P b c a",
                               "P 1", "F m -3 m", "R -3 m:H", "P 63/m m c", "I 41/a", "P 21/n"};
   static const char *els[] = {"C", "H", "N", "O", "S", "Cl", "Fe", "Cu", "P", "Na"};
-  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (libver && strcmp(libver, "v108") == 0)  /* the store's default: new-style groups */
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
   if (f < 0) return 1;
   hid_t g = H5Gcreate2(f, "structures", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   hid_t t = vlen_str(), sp = H5Screate(H5S_SCALAR);
@@ -487,9 +493,10 @@ static int validate(const char *path) {
 
 int main(int argc, char **argv) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  if (argc == 4 && strcmp(argv[1], "gen") == 0) return gen(argv[2], atol(argv[3]));
+  if ((argc == 4 || argc == 5) && strcmp(argv[1], "gen") == 0)
+    return gen(argv[2], atol(argv[3]), argc == 5 ? argv[4] : NULL);
   if (argc == 3 && strcmp(argv[1], "organize") == 0) return organize(argv[2]);
   if (argc == 3 && strcmp(argv[1], "validate") == 0) return validate(argv[2]);
-  fprintf(stderr, "usage: organize gen FILE N | organize FILE | validate FILE\n");
+  fprintf(stderr, "usage: organize gen FILE N [earliest|v108] | organize FILE | validate FILE\n");
   return 2;
 }

@@ -462,6 +462,7 @@ with h5py.File(%q, "r") as f:
         assert.equal("3-5", key("by_size", structure("A", nil, { "C", "C", "C" }),
           { edges = { 2, 5, 20 } }))
         assert.equal("13+", key("by_size", structure("A", nil, ALANINE), { edges = { 2, 5, 12 } }))
+        assert.equal("0-20", key("by_size", structure("A", nil, ALANINE), { edges = 20 }))
         assert.same({ nil, "missing field 'atoms'" }, { key("by_size", '{}') })
       end)
 

@@ -9,6 +9,10 @@ return {
     local atoms = structure.atoms
     if type(atoms) ~= "table" then return nil, "missing field 'atoms'" end
     local edges = options and options.edges or { 10, 25, 50, 100, 250, 500, 1000 }
+    if type(edges) == "number" then edges = { edges } end  -- --option edges=10
+    if type(edges) ~= "table" then
+      error("option 'edges' must be increasing non-negative numbers", 0)
+    end
     for i, edge in ipairs(edges) do
       if type(edge) ~= "number" or edge < 0 or (i > 1 and edge <= edges[i - 1]) then
         error("option 'edges' must be increasing non-negative numbers", 0)

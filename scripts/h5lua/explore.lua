@@ -38,6 +38,12 @@ local function index(obj, key) return obj[key] end
 local function length(obj) return #obj end
 local function close(obj) return obj:close() end
 
+--- An error message without the "file.lua:line: " Lua puts before it.
+function explore.clean_error(e)
+  return (tostring(e):gsub("^[^\n]-%.lua:%d+: ", ""))
+end
+local clean_error = explore.clean_error
+
 local function opt(opts, key)
   if opts and opts[key] ~= nil then return opts[key] end
   return explore.defaults[key]
@@ -207,7 +213,7 @@ end
 --- The header line of an object, as the REPL prints it:
 -- `<dataset "/x": shape {100, 3}, float64, gzip 6>`, `<group "/g" (3 members)>`,
 -- `<file "x.h5" (r, 9.6 KB): 3 members>`.
-function explore.header(obj)
+local function header(obj)
   local k = explore.kind(obj)
   local ok, name = pcall(index, obj, "name")
   if not ok then return tostring(obj) end
@@ -229,6 +235,11 @@ function explore.header(obj)
     return string.format('<datatype "%s": %s>', name, tostring(explore.prop(obj, "dtype") or "?"))
   end
   return tostring(obj)
+end
+
+--- The header line of an object (control characters escaped).
+function explore.header(obj)
+  return explore.visible(header(obj))
 end
 
 -- {=====================================================================
@@ -305,7 +316,7 @@ function explore.read_head(d, limit, caps)
     if sel then return d:read(table.unpack(sel)) end
     return d:read()
   end)
-  if not ok then return nil, tostring(v) end
+  if not ok then return nil, clean_error(v) end
   return v, block
 end
 
@@ -355,7 +366,7 @@ function explore.entry(g, name)
     if e.kind == "group" then e.members = explore.count(obj) end
     explore.release(obj)
   elseif not got then
-    e.error = tostring(obj)
+    e.error = clean_error(obj)
   else
     e.dangling = true
   end
@@ -487,13 +498,13 @@ function explore.attributes(obj)
   local attrs = explore.prop(obj, "attrs")
   if not attrs then return {} end
   local ok, names = pcall(function() return attrs:keys() end)
-  if not ok then return { { name = "?", error = tostring(names) } } end
+  if not ok then return { { name = "?", error = clean_error(names) } } end
   table.sort(names)
   local list = {}
   for _, name in ipairs(names) do
     local got, v = pcall(attrs.get, attrs, name)
     if got then list[#list + 1] = { name = name, value = v }
-    else list[#list + 1] = { name = name, error = tostring(v) } end
+    else list[#list + 1] = { name = name, error = clean_error(v) } end
   end
   return list
 end
@@ -603,11 +614,6 @@ function explore.join(base, name)
   return base .. "/" .. name
 end
 
--- Strip the "file:line: " Lua puts before errors raised from Lua code.
-local function clean_error(e)
-  e = tostring(e)
-  return (e:gsub("^[^\n]-%.lua:%d+: ", ""))
-end
 
 --- Run a command's job on a file opened read-only: job(file, object) where
 -- object is path resolved in the file (the file itself without a path);
@@ -994,7 +1000,7 @@ local function dataset_data(d, all, limit)
   local v, block
   if all or total <= limit then
     local ok, r = pcall(d.read, d)
-    if not ok then return nil, false, tostring(r) end
+    if not ok then return nil, false, clean_error(r) end
     v, block = r, shape
   else
     v, block = explore.read_head(d, limit)
@@ -1343,8 +1349,8 @@ local function compare_data(da, db, shape, delta, block_limit, report)
   if #shape == 0 then
     local ok1, va = pcall(da.read, da)
     local ok2, vb = pcall(db.read, db)
-    if not ok1 then return nil, nil, nil, tostring(va) end
-    if not ok2 then return nil, nil, nil, tostring(vb) end
+    if not ok1 then return nil, nil, nil, clean_error(va) end
+    if not ok2 then return nil, nil, nil, clean_error(vb) end
     if deep_equal(va, vb, delta) then return 0, {} end
     return 1, { { index = "", a = va, b = vb } }
   end
@@ -1358,8 +1364,8 @@ local function compare_data(da, db, shape, delta, block_limit, report)
     for d = 2, #shape do sel[d] = { 1, shape[d] } end
     local ok1, va = pcall(da.read, da, table.unpack(sel))
     local ok2, vb = pcall(db.read, db, table.unpack(sel))
-    if not ok1 then return nil, nil, nil, tostring(va) end
-    if not ok2 then return nil, nil, nil, tostring(vb) end
+    if not ok1 then return nil, nil, nil, clean_error(va) end
+    if not ok2 then return nil, nil, nil, clean_error(vb) end
     local n = (last - first + 1) * row
     if same_bytes(va, vb) then goto next_block end
     do

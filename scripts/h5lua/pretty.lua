@@ -178,7 +178,7 @@ function pretty.is_identifier(s)
   return type(s) == "string" and s:match(IDENT) ~= nil and not KEYWORDS[s]
 end
 
-local format_value -- forward
+local format_value, element_options -- forward
 
 -- Keys of t in print order: 1..n first, then the others sorted by type and
 -- text; stops collecting after limit + 1 extra keys (the count is exact).
@@ -246,7 +246,10 @@ end
 -- @treturn string the nested list, one line per row for 2-D and more
 function pretty.nd(get, block, full, opts, elem)
   local o = options(opts)
-  elem = elem or function(v) return format_value(v, o, 0, o.depth, {}) end
+  if not elem then
+    local eo = element_options(o)
+    elem = function(v) return format_value(v, eo, 0, 0, {}) end
+  end
   local rank = #block
   local strides = {}
   local s = 1
@@ -281,7 +284,12 @@ function pretty.nd(get, block, full, opts, elem)
         parts[#parts + 1] = rec(d + 1, offset + (i - 1) * strides[d], indent + 1)
       end
     end
-    if d == rank then return "[" .. table.concat(parts, ", ") .. "]" end
+    if d == rank then
+      local line = "[" .. table.concat(parts, ", ") .. "]"
+      if #pretty.strip(line) + indent <= o.width then return line end
+      -- Too wide (records, long strings): one element per line.
+      return "[" .. table.concat(parts, ",\n" .. string.rep(" ", indent + 1)) .. "]"
+    end
     local sep = "," .. string.rep("\n", rank - d) .. string.rep(" ", indent + 1)
     return "[" .. table.concat(parts, sep) .. "]"
   end
@@ -289,10 +297,19 @@ function pretty.nd(get, block, full, opts, elem)
 end
 
 -- Elements of numeric arrays: floats with 8 significant digits, as numpy.
+-- Records and other table elements: one line, two levels, a few items.
+function element_options(o)
+  return { depth = 2, items = 8, string = math.min(o.string, 40), width = math.huge, digits = 8,
+    color = o.color, edge = o.edge, members = o.members, preview = o.preview, _merged = true }
+end
+
+-- Elements of arrays: floats with 8 significant digits, as numpy; records
+-- and other tables on one line.
 local function array_elem(o)
+  local eo = element_options(o)
   return function(v)
     if type(v) == "number" then return pretty.number(v, 8) end
-    return format_value(v, o, 0, o.depth, {})
+    return format_value(v, eo, 0, 0, {})
   end
 end
 pretty.array_elem = array_elem
@@ -342,7 +359,7 @@ end
 function format_value(v, o, indent, depth, seen)
   local t = type(v)
   if t == "string" then return pretty.string(v, o) end
-  if t == "number" then return pretty.paint(pretty.number(v), "number", o.color) end
+  if t == "number" then return pretty.paint(pretty.number(v, o.digits), "number", o.color) end
   if t == "table" then
     local mt = getmetatable(v)
     if mt and rawget(mt, "__tostring") then return tostring(v) end

@@ -156,6 +156,14 @@ describe("h5lua.pretty", function()
         pretty.nd(getter(4), { 2, 2 }, { 100, 3 }))
     end)
 
+    it("prints records on one line each when a row gets too wide", function()
+      local rec = { { x = 1.5, name = "alpha" }, { x = 1 / 3, name = "beta" } }
+      assert.equal('[{name = "alpha", x = 1.5}, {name = "beta", x = 0.33333333}]',
+        pretty.nd(function(k) return rec[k] end, { 2 }))
+      assert.equal('[{name = "alpha", x = 1.5},\n {name = "beta", x = 0.33333333}]',
+        pretty.nd(function(k) return rec[k] end, { 2 }, nil, { width = 40 }))
+    end)
+
     it("prints a scalar block as its element", function()
       assert.equal('"x"', pretty.nd(function() return "x" end, {}))
     end)

@@ -722,7 +722,8 @@ end
 -- lists at most opts.fold members; at most max_entries lines follow the
 -- first. The depth and line limits stop hard-link cycles (a group that
 -- contains its ancestor), which the h5 bindings cannot tell from Lua.
--- opts.all lifts the fold and line limits.
+-- opts.all lifts the fold and line limits; opts.hint says how, in the
+-- line that tells the tree was cut.
 function explore.tree(obj, opts)
   opts = opts or {}
   local emit, lines = sink(opts)
@@ -783,8 +784,8 @@ function explore.tree(obj, opts)
   end
   if depth > 0 then walk(obj, "", 1, fold) end
   if stopped then
-    emit(pretty.paint(string.format("... stopped after %d lines (--depth, --fold or --all)",
-      opt(opts, "max_entries")), "dim", color))
+    emit(pretty.paint(string.format("... stopped after %d lines (%s)", opt(opts, "max_entries"),
+      opts.hint or "--depth, --fold or --all"), "dim", color))
   end
   return lines
 end

@@ -110,7 +110,8 @@ end
 function helpers.tree(arg, depth)
   if type(arg) == "number" and depth == nil then arg, depth = nil, arg end
   local obj = target(arg)
-  explore.tree(obj, { color = color(), depth = depth, emit = out })
+  explore.tree(obj, { color = color(), depth = depth, emit = out, max_entries = 500,
+    hint = "tree(path, depth) shows less" })
 end
 
 --- show([path|obj]): every property of an object and its attributes.

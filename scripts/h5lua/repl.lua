@@ -376,10 +376,13 @@ local function member_candidates(v, sep, partial, head, limit)
     if h5t then
       local mt = getmetatable(v)
       table_fields(rawget(mt, "__methods") or {}, partial, true, names)
-    elseif type(v) == "string" then
-      table_fields(string, partial, true, names)
     elseif type(v) == "table" then
       table_fields(v, partial, true, names)
+    else
+      -- strings, io files and other userdata: the methods of their metatable
+      local mt = getmetatable(v)
+      local methods = type(mt) == "table" and rawget(mt, "__index")
+      if type(methods) == "table" then table_fields(methods, partial, true, names) end
     end
     table.sort(names)
     local out = {}

@@ -394,11 +394,23 @@ local function member_candidates(v, sep, partial, head, limit)
     local shared
     total, shared = with_prefix(member_names(v), partial, members, limit)
     local base = head:sub(1, -2) -- without the "."
+    local function bracket(m) return base .. '["' .. m:gsub('[\\"]', "\\%0") .. '"]' end
+    local plain = true
     for _, m in ipairs(members) do
-      if pretty.is_identifier(m) then names[#names + 1] = head .. m
-      else names[#names + 1] = base .. '["' .. m:gsub('[\\"]', "\\%0") .. '"]' end
+      if not pretty.is_identifier(m) then plain = false end
     end
-    if total > #members then names[#names + 1] = head .. shared end
+    if plain or #members == 1 then
+      for _, m in ipairs(members) do
+        names[#names + 1] = pretty.is_identifier(m) and head .. m or bracket(m)
+      end
+      if total > #members then names[#names + 1] = head .. shared end
+    else
+      -- A name that is no identifier among several: all in brackets, so that
+      -- readline's common prefix (f["g) keeps what was typed.
+      for _, m in ipairs(members) do names[#names + 1] = bracket(m) end
+      if total > #members then names[#names + 1] = base .. '["' .. shared end
+      return names, total
+    end
   elseif h5t == "h5.Attributes" then
     local ok, keys = pcall(function() return v:keys() end)
     if ok then

@@ -559,13 +559,27 @@ end
 
 local TMP_NAME = ".raw_json.new"
 
+-- Replace the raw_json of an existing structure group g: the new JSON goes
+-- in beside the old under a temporary name, and takes the old one's place
+-- only once it is complete.
+local function replace(self, g, text)
+  if g:link_info(TMP_NAME) then g:delete(TMP_NAME) end
+  local wok, werr = pcall(create_json_dataset, self, g, TMP_NAME, text)
+  if not wok then
+    pcall(g.delete, g, TMP_NAME)
+    error(werr, 0)
+  end
+  if g:link_info("raw_json") then g:delete("raw_json") end
+  g:move(TMP_NAME, "raw_json")
+end
+
 -- Write text (already checked) under refcode; all-or-nothing.
 local function put(self, refcode, text)
   local structures = self.structures
   if not structures:exists(refcode) then
     -- a new structure: one call makes the group (with its final name, as
     -- h5py does, so files stay byte-identical) and the dataset; if anything
-    -- fails, a group that was not there before is removed again
+    -- fails, the group, which was not there before, is removed again
     local ok, err = pcall(create_json_dataset, self, structures, refcode .. "/raw_json", text)
     if not ok then
       if structures:exists(refcode) then pcall(structures.delete, structures, refcode) end
@@ -573,24 +587,13 @@ local function put(self, refcode, text)
     end
     return
   end
-  -- a replacement: the new JSON goes in beside the old under a temporary
-  -- name, and takes the old one's place only once it is complete
   local g = structures:get(refcode)
-  if g.kind ~= "group" then
-    local kind = g.kind
+  local kind = g.kind
+  if kind ~= "group" then
     g:close()
     error(format("'/structures/%s' is a %s, not a group", refcode, kind), 0)
   end
-  local ok, err = pcall(function()
-    if g:link_info(TMP_NAME) then g:delete(TMP_NAME) end
-    local wok, werr = pcall(create_json_dataset, self, g, TMP_NAME, text)
-    if not wok then
-      pcall(g.delete, g, TMP_NAME)
-      error(werr, 0)
-    end
-    if g:link_info("raw_json") then g:delete("raw_json") end
-    g:move(TMP_NAME, "raw_json")
-  end)
+  local ok, err = pcall(replace, self, g, text)
   g:close()
   if not ok then error(err, 0) end
 end

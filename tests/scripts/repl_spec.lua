@@ -77,6 +77,15 @@ describe("h5lua.repl", function()
       assert.truthy(out:find(", read-write. ", 1, true))
     end)
 
+    it("is what `h5lua FILE.h5` and `h5lua --write FILE.h5` run", function()
+      local r = helper.h5lua({ path }, { stdin = "f.mode\nls('structures/ALBEN')\n" })
+      assert.equal(0, r.code, r.stderr)
+      assert.equal('"r"\nraw_json  dataset scalar string(utf-8, variable)\n',
+        r.stdout:match("^[^\n]*\n(.*)$"))
+      r = helper.h5lua({ "--write", path }, { stdin = "f.mode\n" })
+      assert.equal('"r+"\n', r.stdout:match("^[^\n]*read%-write[^\n]*\n(.*)$"))
+    end)
+
     it("installs the helpers and h5 as globals", function()
       open()
       for _, k in ipairs(GLOBALS) do assert.is_not_nil(rawget(_G, k), k) end

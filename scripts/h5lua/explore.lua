@@ -1412,6 +1412,37 @@ local function attr_map(obj)
   return m
 end
 
+-- The keys of two tables, each once, sorted.
+local function union_keys(x, y)
+  local keys = {}
+  for k in pairs(x) do keys[#keys + 1] = k end
+  for k in pairs(y) do if x[k] == nil then keys[#keys + 1] = k end end
+  table.sort(keys)
+  return keys
+end
+
+-- The soft, external and user-defined links of a group, by name.
+local function other_links(g)
+  local links = {}
+  local ok, names = pcall(g.keys, g)
+  for _, n in ipairs(ok and names or {}) do
+    local got, info = pcall(g.link_info, g, n)
+    if got and info and info.kind ~= "hard" then links[n] = info end
+  end
+  return links
+end
+
+local function link_text(info)
+  if info.kind == "external" then
+    return string.format("external link to %s:%s", tostring(info.file), tostring(info.target))
+  end
+  return info.kind .. " link to " .. tostring(info.target)
+end
+
+local function is_numeric(dtype)
+  return dtype:match("^u?int") ~= nil or dtype:match("^float") ~= nil
+end
+
 local function short(v)
   local s = pretty.inline(v, { string = 40, items = 6, depth = 2, width = 60 })
   return (s:gsub("\n%s*", " "))
@@ -1433,120 +1464,110 @@ function explore.diff(a, b, opts)
     count = count + 1
     emit(string.format(fmt, ...))
   end
-  local base_a = explore.prop(a, "name") or "/"
+
+  -- Attributes of two objects at the same path.
+  local function compare_attributes(name, oa, ob)
+    local aa, ab = attr_map(oa), attr_map(ob)
+    for _, n in ipairs(union_keys(aa, ab)) do
+      local x, y = aa[n], ab[n]
+      if not y then
+        differ("%s: attribute '%s' only in A", name, n)
+      elseif not x then
+        differ("%s: attribute '%s' only in B", name, n)
+      elseif x.error or y.error then
+        if (x.error or "") ~= (y.error or "") then
+          differ("%s: attribute '%s' cannot be compared: %s", name, n, x.error or y.error)
+        end
+      elseif not deep_equal(x.value, y.value, delta) then
+        differ("%s: attribute '%s': %s in A, %s in B", name, n, short(x.value), short(y.value))
+      end
+    end
+  end
+
+  -- Soft and external links of two groups (visit sees objects, not these).
+  local function compare_links(name, ga, gb)
+    local la, lb = other_links(ga), other_links(gb)
+    for _, n in ipairs(union_keys(la, lb)) do
+      local x, y = la[n], lb[n]
+      local path = explore.join(name, n)
+      if not y then
+        differ("only in A: %s (%s)", path, link_text(x))
+      elseif not x then
+        differ("only in B: %s (%s)", path, link_text(y))
+      elseif x.kind ~= y.kind or x.target ~= y.target or x.file ~= y.file then
+        differ("%s: %s in A, %s in B", path, link_text(x), link_text(y))
+      end
+    end
+  end
+
+  -- Type, shape and values of two datasets.
+  local function compare_datasets(name, da, db)
+    local pa, pb = explore.dataset_props(da), explore.dataset_props(db)
+    if pa.dtype ~= pb.dtype then differ("%s: dtype %s in A, %s in B", name, pa.dtype, pb.dtype) end
+    if not same_shape(pa.shape, pb.shape) then
+      differ("%s: shape %s in A, %s in B", name, explore.shape_text(pa.shape),
+        explore.shape_text(pb.shape))
+      return
+    end
+    if type(pa.shape) ~= "table" then return end -- both empty
+    local virtual = pa.layout == "virtual" or pb.layout == "virtual"
+    if virtual and product(pa.shape) > opt(opts, "diff_virtual") then
+      -- Virtual datasets map other files, often huge or absent ones.
+      note(string.format("%s: values not compared (virtual dataset of %d elements)", name,
+        product(pa.shape)))
+      return
+    end
+    if not virtual and pa.storage_size == 0 and pb.storage_size == 0
+        and deep_equal(pa.fillvalue, pb.fillvalue) then
+      return -- nothing written on either side: both read as the same fill value
+    end
+    if pa.dtype ~= pb.dtype and not (is_numeric(pa.dtype) and is_numeric(pb.dtype)) then
+      return -- values of different kinds: the dtype line said it
+    end
+    local n, examples, maxdiff, err = compare_data(da, db, pa.shape, delta,
+      opt(opts, "diff_block"), opt(opts, "diff_report"))
+    if err then
+      differ("%s: values cannot be compared: %s", name, err)
+    elseif n > 0 then
+      differ("%s: %d of %d values differ%s", name, n, math.max(product(pa.shape), 1),
+        maxdiff and string.format(" (largest difference %s)", pretty.number(maxdiff, 8)) or "")
+      for _, e in ipairs(examples) do
+        emit(string.format("  %s%s %s in A, %s in B", name, e.index, short(e.a), short(e.b)))
+      end
+    end
+  end
+
+  local base = explore.prop(a, "name") or "/"
+  local function full(path)
+    if path == "" then return base end
+    return explore.join(base, path)
+  end
+  local function get(root, path)
+    if path == "" then return root end
+    return root:get(path)
+  end
   local map_a, order_a = object_paths(a)
   local map_b, order_b = object_paths(b)
-  local function full(path)
-    if path == "" then return base_a end
-    return explore.join(base_a, path)
-  end
   for _, p in ipairs(order_a) do
     if map_b[p] == nil then differ("only in A: %s (%s)", full(p), map_a[p]) end
   end
   for _, p in ipairs(order_b) do
     if map_a[p] == nil then differ("only in B: %s (%s)", full(p), map_b[p]) end
   end
-  local function get(root, p)
-    if p == "" then return root end
-    return root:get(p)
-  end
   for _, p in ipairs(order_a) do
     local ka, kb = map_a[p], map_b[p]
-    if kb ~= nil then
-      local name = full(p)
-      if ka ~= kb then
-        differ("%s: %s in A, %s in B", name, ka, kb)
-      else
-        local oa, ob = get(a, p), get(b, p)
-        if oa and ob then
-          -- attributes
-          local aa, ab = attr_map(oa), attr_map(ob)
-          local names = {}
-          for n in pairs(aa) do names[#names + 1] = n end
-          for n in pairs(ab) do if not aa[n] then names[#names + 1] = n end end
-          table.sort(names)
-          for _, n in ipairs(names) do
-            local x, y = aa[n], ab[n]
-            if not y then differ("%s: attribute '%s' only in A", name, n)
-            elseif not x then differ("%s: attribute '%s' only in B", name, n)
-            elseif x.error or y.error then
-              if (x.error or "") ~= (y.error or "") then
-                differ("%s: attribute '%s' cannot be compared: %s", name, n, x.error or y.error)
-              end
-            elseif not deep_equal(x.value, y.value, delta) then
-              differ("%s: attribute '%s': %s in A, %s in B", name, n, short(x.value),
-                short(y.value))
-            end
-          end
-          -- soft and external links of groups
-          if ka == "group" or ka == "file" then
-            local la, lb = {}, {}
-            for _, nm in ipairs(oa:keys()) do
-              local info = oa:link_info(nm)
-              if info and info.kind ~= "hard" then la[nm] = info end
-            end
-            for _, nm in ipairs(ob:keys()) do
-              local info = ob:link_info(nm)
-              if info and info.kind ~= "hard" then lb[nm] = info end
-            end
-            local lnames = {}
-            for nm in pairs(la) do lnames[#lnames + 1] = nm end
-            for nm in pairs(lb) do if not la[nm] then lnames[#lnames + 1] = nm end end
-            table.sort(lnames)
-            for _, nm in ipairs(lnames) do
-              local x, y = la[nm], lb[nm]
-              local lp = explore.join(name, nm)
-              local function ltext(i)
-                if i.kind == "external" then return "external link to " .. tostring(i.file) .. ":"
-                  .. tostring(i.target) end
-                return i.kind .. " link to " .. tostring(i.target)
-              end
-              if not y then differ("only in A: %s (%s)", lp, ltext(x))
-              elseif not x then differ("only in B: %s (%s)", lp, ltext(y))
-              elseif x.kind ~= y.kind or x.target ~= y.target or x.file ~= y.file then
-                differ("%s: %s in A, %s in B", lp, ltext(x), ltext(y))
-              end
-            end
-          elseif ka == "dataset" then
-            local pa, pb = explore.dataset_props(oa), explore.dataset_props(ob)
-            if pa.dtype ~= pb.dtype then
-              differ("%s: dtype %s in A, %s in B", name, pa.dtype, pb.dtype)
-            end
-            if not same_shape(pa.shape, pb.shape) then
-              differ("%s: shape %s in A, %s in B", name, explore.shape_text(pa.shape),
-                explore.shape_text(pb.shape))
-            elseif type(pa.shape) == "table" and (pa.layout == "virtual" or
-                pb.layout == "virtual") and product(pa.shape) > opt(opts, "diff_virtual") then
-              -- Virtual datasets map other files, often huge or absent ones.
-              note(string.format("%s: values not compared (virtual dataset of %d elements)",
-                name, product(pa.shape)))
-            elseif pa.storage_size == 0 and pb.storage_size == 0 and pa.layout ~= "virtual"
-                and pb.layout ~= "virtual" and deep_equal(pa.fillvalue, pb.fillvalue) then
-              -- Nothing written on either side: both read as the same fill value.
-              local _ = nil
-            elseif type(pa.shape) == "table" and (pa.dtype == pb.dtype or
-                (pa.dtype:match("^u?int") or pa.dtype:match("^float")) and
-                (pb.dtype:match("^u?int") or pb.dtype:match("^float"))) then
-              local n, examples, maxdiff, err = compare_data(oa, ob, pa.shape, delta,
-                opt(opts, "diff_block"), opt(opts, "diff_report"))
-              if err then
-                differ("%s: values cannot be compared: %s", name, err)
-              elseif n > 0 then
-                differ("%s: %d of %d values differ%s", name, n, math.max(product(pa.shape), 1),
-                  maxdiff and string.format(" (largest difference %s)", pretty.number(maxdiff, 8))
-                  or "")
-                for _, e in ipairs(examples) do
-                  emit(string.format("  %s%s %s in A, %s in B", name, e.index, short(e.a),
-                    short(e.b)))
-                end
-              end
-            end
-          end
-        end
-        if p ~= "" then
-          explore.release(oa)
-          explore.release(ob)
-        end
+    if kb ~= nil and ka ~= kb then
+      differ("%s: %s in A, %s in B", full(p), ka, kb)
+    elseif kb ~= nil then
+      local oa, ob = get(a, p), get(b, p)
+      if oa and ob then
+        compare_attributes(full(p), oa, ob)
+        if ka == "group" or ka == "file" then compare_links(full(p), oa, ob)
+        elseif ka == "dataset" then compare_datasets(full(p), oa, ob) end
+      end
+      if p ~= "" then
+        explore.release(oa)
+        explore.release(ob)
       end
     end
   end

@@ -110,14 +110,16 @@ do
       + P"\240" * R"\144\191" * cont * cont + R"\241\243" * cont * cont * cont
       + P"\244" * R"\128\143" * cont * cont
     local plain = R(" !", "#[", "]\127")^1
-    local str = P'"' * (plain + escape + utf8seq)^0 * P'"'
+    local str = P'"' * plain^-1 * ((escape + utf8seq) * plain^-1)^0 * P'"'
+    local scalar = str + number + P"true" + P"false" + P"null" + special
+    local member = str * ws * P":" * ws * V"value" * ws
     local grammar = P{ "top",
       top = ws * V"object" * ws * -1,
-      value = ws * (str + number + V"object" + V"array" + P"true" + P"false" + P"null"
-        + special) * ws,
-      member = ws * str * ws * P":" * V"value",
-      object = P"{" * ws * (V"member" * (P"," * V"member")^0)^-1 * P"}",
-      array = P"[" * ws * (V"value" * (P"," * V"value")^0)^-1 * P"]",
+      value = scalar + V"object" + V"array",
+      object = P"{" * ws * (member * (P"," * ws * member)^0)^-1 * P"}",
+      -- arrays of numbers (coordinates, cells) without a rule call per element
+      array = P"[" * ws * (number * ws * (P"," * ws * number * ws)^0 * P"]"
+        + (V"value" * ws * (P"," * ws * V"value" * ws)^0)^-1 * P"]"),
     }
     recognise = function(text)
       local good, pos = pcall(lpeg.match, grammar, text)

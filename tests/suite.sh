@@ -1,6 +1,7 @@
 #!/bin/sh
 # make test: the suite with the normal build, then again with the ASan/UBSan
-# build (issue 8), each printing its own tally; ends with one combined line
+# build (issue 8; without the pure-Lua CIF parser specs, which reach no C),
+# each printing its own tally; ends with one combined line
 # "N passed, N failed" that CI reads.  Exit status: non-zero if either failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -19,9 +20,11 @@ tally() { grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1; }
 run "suite (build/h5lua)" build/test-normal.log \
   sh -c 'build/h5lua tests/run.lua "$@"; echo "exit: $?" >&2' sh "$@"
 run "suite under ASan/UBSan (build-asan/h5lua)" build/test-asan.log \
-  env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  env ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" H5LUA_BIN="$PWD/build-asan/h5lua" \
-  sh -c 'build-asan/h5lua tests/run.lua "$@"; echo "exit: $?" >&2' sh "$@"
+  sh -c 'build-asan/h5lua tests/run.lua --exclude-pattern="^cif" "$@"; echo "exit: $?" >&2' \
+  sh "$@"
 
 passed=0 failed=0 skipped=0
 for log in build/test-normal.log build/test-asan.log; do

@@ -13,31 +13,10 @@ local function walk(path)
   return helper.h5lua({ helper.root .. "/tests/fuzz/walk.lua", path })
 end
 
--- Files known to fault inside libhdf5 1.10 itself (recorded reproducers).
--- Under ASan the guard is off (ASan owns SIGSEGV): for these files only, an
--- ASan report whose faulting frame is inside libhdf5 is the expected outcome.
-local function known_hdf5_crash(path)
-  local name = path:match("[^/]+$")
-  return name == "h5diff_attr1.h5" or name:match("^hdf5%-crash%-") ~= nil
-end
-
--- An ASan report in which a libhdf5 frame comes before any frame of ours
--- (bindings/, host/, Lua): the fault is inside the library.
-local function faulted_in_libhdf5(stderr)
-  if not stderr:match("ERROR: AddressSanitizer: ") then return false end
-  for frame in stderr:gmatch("\n    #%d+ [^\n]*") do
-    if frame:match("libhdf5") then return true end
-    if frame:match("bindings/") or frame:match("host/") or frame:match("liblua") then
-      return false
-    end
-  end
-  return false
-end
-
 local function check(path)
   local r = walk(path)
   local ok = r.code == 0 or (r.code == 2 and (r.stderr:match(GUARD) or r.stderr:match(HANG)))
-    or (known_hdf5_crash(path) and faulted_in_libhdf5(r.stderr))
+    or (helper.known_libhdf5_fault(path) and helper.libhdf5_fault(r))
   assert(ok, string.format("%s: exit %s\n%s", path, tostring(r.code), r.stderr))
 end
 

@@ -494,11 +494,22 @@ function Store:read(refcode)
   check_open(self)
   local good, why = store.check_refcode(refcode)
   if not good then return nil, why end
-  if not self.structures or not self.structures:exists(refcode) then
-    return nil, format("no structure '%s'", refcode)
+  local structures = self.structures
+  local ds = structures and structures:get(refcode .. "/raw_json")
+  if not ds then
+    if not structures or not structures:exists(refcode) then
+      return nil, format("no structure '%s'", refcode)
+    end
+    return nil, format("structure '%s' has no raw_json", refcode)
   end
-  local ds = self.structures:get(refcode .. "/raw_json")
-  if not ds then return nil, format("structure '%s' has no raw_json", refcode) end
+  -- the common case in as few calls as possible: a scalar string
+  if self.json_storage ~= "compressed" then
+    local ok, v = pcall(ds.read, ds)
+    if ok and type(v) == "string" then
+      ds:close()
+      return v
+    end
+  end
   if ds.kind ~= "dataset" then
     ds:close()
     return nil, format("raw_json of '%s' is a group, not a dataset", refcode)

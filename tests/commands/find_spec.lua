@@ -41,10 +41,17 @@ end
 local GUARD = "^h5lua: fatal: [%a ]+ in the HDF5 library while [%a ]+: the file is damaged "
   .. "or uses a feature this libhdf5 cannot read\n$"
 
+-- Under ASan the guard is off (ASan owns SIGSEGV): for the one file known
+-- to fault inside libhdf5 1.10, ASan's report of a fault in libhdf5 is expected.
+local function known_hdf5_crash(r, what)
+  return what:match("h5diff_attr1%.h5") and r.stderr:match("ERROR: AddressSanitizer: SEGV")
+    and r.stderr:match("\n    #0 0x%x+ in [%w_]+ %(/[^)]*libhdf5[^)]*%)")
+end
+
 -- Exit 0, or 1 with one "h5lua: ..." line; never a signal.
 local function assert_clean(r, what)
   local ok = r.code == 0 or (r.code == 1 and r.stderr:match("^h5lua: [^\n]+\n$"))
-    or (r.code == 2 and r.stderr:match(GUARD))
+    or (r.code == 2 and r.stderr:match(GUARD)) or known_hdf5_crash(r, what)
   assert(ok, string.format("%s: exit %s\n%s", what, tostring(r.code), r.stderr))
 end
 

@@ -19,7 +19,6 @@ pretty.defaults = {
   edge = 3,
   width = 100,
   members = 20,
-  preview = 200,
   color = false,
 }
 
@@ -300,7 +299,7 @@ end
 -- Records and other table elements: one line, two levels, a few items.
 function element_options(o)
   return { depth = 2, items = 8, string = math.min(o.string, 40), width = math.huge, digits = 8,
-    color = o.color, edge = o.edge, members = o.members, preview = o.preview, _merged = true }
+    color = o.color, edge = o.edge, members = o.members, _merged = true }
 end
 
 -- Elements of arrays: floats with 8 significant digits, as numpy; records

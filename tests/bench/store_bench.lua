@@ -307,8 +307,13 @@ for _, n in ipairs(SIZES) do
       ratio("h5py (seed)", "h5lua default", "write", 1)),
     string.format("read all back: h5lua/C %.2fx, h5py/h5lua %.1fx",
       ratio("h5lua default", "C v108", "read", 1), ratio("h5py (seed)", "h5lua earliest", "read", 1)),
-    string.format("new-style (v108) vs earliest: write time %.2fx, file size %.2fx (h5lua)",
-      ratio("h5lua default", "h5lua earliest", "write", 1),
+    string.format("new-style (v108) vs earliest format, plain C: write %.2fx wall, %.2fx CPU, "
+      .. "read %.2fx wall, file size %.2fx", ratio("C v108", "C earliest", "write", 1),
+      ratio("C v108", "C earliest", "write", 2), ratio("C v108", "C earliest", "read", 1),
+      res["C v108"].size / res["C earliest"].size),
+    string.format("h5lua default (v108, flushes, log) vs h5lua earliest (no flushes): write "
+      .. "%.2fx wall, %.2fx CPU, file size %.2fx", ratio("h5lua default", "h5lua earliest", "write", 1),
+      ratio("h5lua default", "h5lua earliest", "write", 2),
       res["h5lua default"].size / res["h5lua earliest"].size),
     string.format("compressed JSON storage: file %.2fx the size of plain strings (%.1f MiB vs "
       .. "%.1f MiB)", res["h5lua packed"].size / res["h5lua default"].size,

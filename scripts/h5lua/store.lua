@@ -669,7 +669,14 @@ end
 -- Batch writing
 ---------------------------------------------------------------------------
 
-local lfs_ok, lfs = pcall(require, "lfs")
+-- LuaFileSystem (Debian lua-filesystem, a dependency of busted) when present;
+-- its loader also sets a global `lfs`, which we take back.
+local lfs_ok, lfs
+do
+  local had = rawget(_G, "lfs")
+  lfs_ok, lfs = pcall(require, "lfs")
+  if had == nil then rawset(_G, "lfs", nil) end
+end
 
 local function is_directory(path)
   if lfs_ok then return lfs.attributes(path, "mode") == "directory" end

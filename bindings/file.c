@@ -3,12 +3,13 @@
  *
  * A File is also the root group, as in h5py: every Group method works on it.
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "h5_internal.h"
 
-/* Read the opts table's libver/driver/locking/track_order into property lists.
+/* Read the opts table's libver/driver/locking/journal/track_order into property lists.
  * Returns NULL or an error message for a bad option value. */
 static const char *apply_options(lua_State *L, int opts, hid_t fapl, hid_t fcpl) {
   if (lua_isnoneornil(L, opts)) return NULL;
@@ -45,6 +46,17 @@ static const char *apply_options(lua_State *L, int opts, hid_t fapl, hid_t fcpl)
     H5Pset_file_locking(fapl, (hbool_t)lua_toboolean(L, -1), 1);
   }
   lua_pop(L, 1);
+  if (lua_getfield(L, opts, "journal") != LUA_TNIL) {
+    if (!lua_isboolean(L, -1)) return "option 'journal' must be a boolean";
+    if (lua_toboolean(L, -1)) {
+      lua_getfield(L, opts, "driver");
+      int other = !lua_isnil(L, -1);
+      lua_pop(L, 1);
+      if (other) return "option 'journal' cannot be combined with option 'driver'";
+      if (h5_journal_use(fapl) < 0) return "cannot set up the journal driver";
+    }
+  }
+  lua_pop(L, 1);
   if (lua_getfield(L, opts, "track_order") != LUA_TNIL && lua_toboolean(L, -1)) {
     H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
     H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
@@ -65,7 +77,9 @@ static int is_directory(const char *path) {
 
 /* h5.open(path[, mode[, opts]]) -> File
  * mode: "r" (default), "r+", "w", "w-" or "x", "a" -- h5py's semantics.
- * opts: libver, driver ("sec2" | "core", backing_store), locking, track_order.
+ * opts: libver, driver ("sec2" | "core", backing_store), locking, track_order,
+ * journal (writers: a kill -9 rolls the file back to its last flush, see
+ * journal.c).  Any mode first rolls back what a killed journaled writer left.
  * Raises "h5: cannot open '<path>' ...: <reason>". */
 static int file_open(lua_State *L) {
   const char *path = h5_check_path(L, 1);
@@ -83,6 +97,9 @@ static int file_open(lua_State *L) {
   lua_settop(L, 3);
   if (is_directory(path))
     return luaL_error(L, "h5: cannot open '%s': is a directory", path);
+  if (h5_journal_recover(path) < 0)
+    return luaL_error(L, "h5: cannot open '%s': rolling back an interrupted write failed: %s",
+                      path, strerror(errno));
   if (m == H5M_A) m = file_exists(path) ? H5M_RW : H5M_X;
 
   h5_handle *h = h5_new_handle(L, H5_FILE, H5K_FILE, 0);  /* closed until opened */
@@ -145,12 +162,15 @@ static int file_close(lua_State *L) {
   return h5_handle_gc(L);
 }
 
-/* f:flush()  Writes buffered data to disk. */
+/* f:flush()  Writes buffered data to disk; with opts.journal, this state is
+ * what a killed writer's file rolls back to. */
 static int file_flush(lua_State *L) {
   h5_handle *h = h5_check(L, 1, H5_FILE);
   if (H5Fflush(h->id, H5F_SCOPE_GLOBAL) < 0) {
     return h5_raise(L, "cannot flush file");
   }
+  if (h5_journal_commit(h->id) < 0)
+    return luaL_error(L, "h5: cannot flush file: cannot empty the journal: %s", strerror(errno));
   return 0;
 }
 

@@ -61,6 +61,18 @@ void h5_error_reason(char *buf, size_t len);
 /* errno recorded in the innermost reason, or 0 (file locking diagnosis). */
 int h5_error_errno(void);
 
+/* ---- journal.c: atomic flushes for writers --------------------------------- */
+
+/* Make fapl use the undo-journal driver (sec2 plus "<file>.journal").
+ * Returns 0, or -1 with an HDF5 error pushed. */
+int h5_journal_use(hid_t fapl);
+/* After H5Fflush succeeded: the file on disk becomes the state a killed
+ * writer rolls back to.  0 (also for other drivers), or -1 with errno. */
+int h5_journal_commit(hid_t fid);
+/* Before opening path: roll back what a killed journaled writer left.
+ * 1 restored, 0 nothing to do (or in use), -1 I/O error with errno. */
+int h5_journal_recover(const char *path);
+
 /* ---- h5.c: handles, lifetime, shared helpers ---------------------------- */
 
 /* Push a new closed handle of metatable tname; for children, file_idx is the

@@ -330,7 +330,10 @@ end
 --   compression ("gzip"), compression_opts (6), chunk_size (KiB per chunk,
 --     64): settings of compressed JSON storage;
 --   validate: check JSON text before writing (default true);
---   driver, locking: passed to h5.open.
+--   driver, locking: passed to h5.open;
+--   journal: a writable store opened by path journals its writes (default
+--     true; see h5.open): a writer killed at any moment leaves the file as
+--     its last flush did, which write_many reports through on_flush.
 -- @treturn Store
 -- @raise on a bad option or when the file cannot be opened
 function store.open(target, opts)
@@ -342,12 +345,15 @@ function store.open(target, opts)
     error(format("store.open: json_storage must be 'string' or 'compressed', got %s",
       quoted(opts.json_storage)), 2)
   end
-  local file, owns, mode
+  local file, owns, mode, journaled, creating
   if type(target) == "string" then
     mode = opts.mode or "a"
-    local creating = mode == "w" or mode == "w-" or mode == "x"
+    creating = mode == "w" or mode == "w-" or mode == "x"
       or (mode == "a" and not file_exists(target))
-    local fopts = { driver = opts.driver, locking = opts.locking }
+    -- A writer journals (h5.open's `journal`): a kill -9 at any moment rolls
+    -- the file back to its last flush, never to a half-written state.
+    journaled = mode ~= "r" and opts.driver == nil and opts.journal ~= false
+    local fopts = { driver = opts.driver, locking = opts.locking, journal = journaled or nil }
     if creating then
       fopts.libver = opts.libver or store.DEFAULT_LIBVER
     else
@@ -388,7 +394,7 @@ function store.open(target, opts)
     if wanted == "compressed" then
       file:close()
       file = h5.open(target, "r+", { libver = "v110", driver = opts.driver,
-        locking = opts.locking })
+        locking = opts.locking, journal = journaled or nil })
       self.file = file
     end
   end
@@ -404,6 +410,12 @@ function store.open(target, opts)
     self.json_storage = opts.json_storage or recorded or "string"
     if self.json_storage ~= (recorded or "string") and self.writable then
       self.structures.attrs.json_storage = self.json_storage
+    end
+    -- a new store is complete on disk before anything is written to it
+    -- (not with libver "earliest": that mode promises h5py's very bytes, and
+    -- a flush moves later objects; see STORE.md)
+    if creating and self.writable and (opts.libver or store.DEFAULT_LIBVER) ~= "earliest" then
+      file:flush()
     end
   end)
   if not ok then

@@ -825,8 +825,10 @@ function import.run(target, paths, opts)
     end
 
     -- Progress over files (the writer's own bar would count items of an
-    -- unknown total).
+    -- unknown total). It counts only files whose structures a flush has
+    -- made durable: what the bar shows survives a kill -9.
     local bar = progress.new({ total = #files, label = "importing", enabled = opts.progress })
+    local settled = 0 -- files whose every item the writer has taken
     summary.parallel = import.parallel_pays(files, jobs)
     -- The source of (refcode, json) pairs for the batch writer. A coroutine
     -- we can close: if the writer raises, closing it ends the readings loop
@@ -843,7 +845,7 @@ function import.run(target, paths, opts)
           local refcode, json = resolve(item, res.file)
           if refcode then coroutine.yield(refcode, json) end
         end
-        bar:update(summary.files)
+        settled = summary.files
         if opts.on_file then opts.on_file(res) end
       end
     end)
@@ -854,12 +856,14 @@ function import.run(target, paths, opts)
     end
 
     local wok, result = pcall(st.write_many, st, source,
-      { on_error = "collect", progress = false, log = false })
+      { on_error = "collect", progress = false, log = false,
+        on_flush = function() bar:update(settled) end })
     if coroutine.status(co) == "suspended" then coroutine.close(co) end
     if not wok then
       bar:finish()
       error(result, 0)
     end
+    bar:update(summary.files) -- write_many has flushed everything
     bar:finish(format("%d files, %d imported", summary.files, summary.imported))
 
     for _, f in ipairs(result.failed) do

@@ -58,6 +58,7 @@ typedef struct journal_file {
   haddr_t shrink_to;  /* truncation put off until the commit (HADDR_UNDEF: none) */
   off_t jlen;         /* bytes in the journal */
   int closing_flushed;  /* the last flush was the one of H5Fclose */
+  int failed;         /* a write failed since the last commit: close must not commit */
   dev_t dev;
   ino_t ino;
 } journal_file;
@@ -153,6 +154,7 @@ static int journal_commit_file(journal_file *f) {
     f->shrink_to = HADDR_UNDEF;
   }
   f->committed = f->eof;
+  f->failed = 0;
   unsigned char h[HEADER_SIZE];
   encode_header(h, (uint64_t)f->committed);
   if (full_pwrite(f->jfd, h, sizeof h, 0) < 0) return -1;
@@ -345,9 +347,10 @@ static herr_t jnl_close(H5FD_t *file) {
   journal_file *f = (journal_file *)file;
   herr_t ret = 0;
   if (f->jfd >= 0) {
-    /* a close whose flush went through is a commit; anything else (a failed
-     * flush) keeps the journal, and the next open rolls the file back */
-    if (f->closing_flushed && journal_commit_file(f) == 0) {
+    /* a close whose flush went through is a commit; anything else (a write
+     * that failed: HDF5 closes anyway) keeps the journal, and the next open
+     * rolls the file back */
+    if (f->closing_flushed && !f->failed && journal_commit_file(f) == 0) {
       close(f->jfd);
       unlink(f->jpath);
     } else {
@@ -450,6 +453,7 @@ static herr_t jnl_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
     haddr_t end = addr + size < f->committed ? addr + size : f->committed;
     if (save_old(f, addr, (size_t)(end - addr)) < 0) {
       int e = errno;
+      f->failed = 1;
       PUSH(H5E_IO, H5E_WRITEERROR, "cannot write the journal: errno = %d, error message = "
            "'%s'", e, strerror(e));
       return -1;
@@ -457,6 +461,7 @@ static herr_t jnl_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
   }
   if (full_pwrite(f->fd, buf, size, (off_t)addr) < 0) {
     int e = errno;
+    f->failed = 1;
     PUSH(H5E_IO, H5E_WRITEERROR, "file write failed: errno = %d, error message = '%s'", e,
          strerror(e));
     return -1;
@@ -483,6 +488,7 @@ static herr_t jnl_truncate(H5FD_t *file, hid_t dxpl, hbool_t closing) {
   }
   if (ftruncate(f->fd, (off_t)f->eoa) < 0) {
     int e = errno;
+    f->failed = 1;
     PUSH(H5E_IO, H5E_SEEKERROR, "unable to extend file properly: errno = %d, error message = "
          "'%s'", e, strerror(e));
     return -1;

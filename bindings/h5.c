@@ -35,12 +35,45 @@ int h5_is_open(const h5_handle *h) {
   return h->id >= 0 && H5Iis_valid(h->id) > 0;
 }
 
+/* Files whose H5Fclose failed (its flush could not write: disk full).
+ * libhdf5 1.10 frees such a file but keeps its id, and closing that id again
+ * -- its own atexit H5close does -- crashes in H5F__close_cb.  So the library
+ * is told not to clean up at exit, and close_at_exit does it instead, leaving
+ * these ids alone. */
+#define MAX_FAILED_CLOSES 64
+static hid_t failed_closes[MAX_FAILED_CLOSES];
+static int nfailed_closes;
+
+static int close_failed(hid_t id) {
+  for (int i = 0; i < nfailed_closes; i++)
+    if (failed_closes[i] == id) return 1;
+  return 0;
+}
+
+static void close_at_exit(void) {
+  if (nfailed_closes == 0) {
+    H5close();  /* what HDF5's own atexit handler would have done */
+    return;
+  }
+  ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
+  if (n <= 0) return;
+  hid_t *ids = malloc((size_t)n * sizeof *ids);
+  if (!ids) return;
+  n = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_FILE, (size_t)n, ids);
+  for (ssize_t i = 0; i < n; i++)
+    if (!close_failed(ids[i])) H5Fclose(ids[i]);
+  free(ids);
+}
+
 void h5_close_handle(h5_handle *h) {
   hid_t id = h->id;
   h->id = H5I_INVALID_HID;  /* cleared first: a failing close cannot leave it half-open */
   if (id < 0 || H5Iis_valid(id) <= 0) return;
   switch (h->kind) {
-    case H5K_FILE: H5Fclose(id); break;
+    case H5K_FILE:
+      if (H5Fclose(id) < 0 && nfailed_closes < MAX_FAILED_CLOSES)
+        failed_closes[nfailed_closes++] = id;
+      break;
     case H5K_GROUP: H5Gclose(id); break;
     case H5K_DATASET: H5Dclose(id); break;
     default: H5Tclose(id); break;
@@ -341,6 +374,10 @@ static const luaL_Reg module_funcs[] = {
 int luaopen_h5(lua_State *L);
 int luaopen_h5(lua_State *L) {
   luaL_checkversion(L);
+  static int exit_hook;
+  if (!exit_hook) {  /* before the library starts: see close_at_exit */
+    exit_hook = H5dont_atexit() >= 0 && atexit(close_at_exit) == 0;
+  }
   if (H5open() < 0) return luaL_error(L, "h5: cannot initialise the HDF5 library");
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);  /* errors become Lua errors, not stderr noise */
   luaL_newlib(L, module_funcs);  /* h5 */

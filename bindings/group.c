@@ -93,21 +93,25 @@ static const char *object_kind_name(H5O_type_t t) {
   }
 }
 
+/* Open first: a hit (the common case: s.structures[refcode]) costs one HDF5
+ * call; only a miss walks the path to tell "missing" (nil) from a failure. */
 int h5_group_lookup(lua_State *L, int loc_idx, const char *path) {
   h5_handle *h = lua_touserdata(L, loc_idx);
+  H5_OPERATION("opening an object");
+  hid_t id = H5Oopen(h->id, path, H5P_DEFAULT);
+  if (id >= 0) {
+    h5_push_object(L, id, loc_idx);
+    return 1;
+  }
+  const char *full = push_full_path(L, h->id, path);
+  h5_push_error(L, "cannot open '%s'", full);  /* before the walk resets the stack */
   if (!h5_path_exists(h->id, path)) {
     H5Eclear2(H5E_DEFAULT);
+    lua_pop(L, 2);
     lua_pushnil(L);
     return 1;
   }
-  H5_OPERATION("opening an object");
-  hid_t id = H5Oopen(h->id, path, H5P_DEFAULT);
-  if (id < 0) {
-    const char *full = push_full_path(L, h->id, path);
-    return h5_raise(L, "cannot open '%s'", full);
-  }
-  h5_push_object(L, id, loc_idx);
-  return 1;
+  return lua_error(L);
 }
 
 /* Why a path does not resolve: "no such object" or "dangling ... link". */
@@ -192,12 +196,10 @@ static int group_require_group(lua_State *L) {
 static int group_get(lua_State *L) {
   h5_handle *h = h5_check_location(L, 1);
   const char *path = h5_check_path(L, 2);
-  if (!h5_path_exists(h->id, path)) {
-    lua_pushnil(L);
-    push_missing_reason(L, h->id, path);
-    return 2;
-  }
-  return h5_group_lookup(L, 1, path);
+  h5_group_lookup(L, 1, path);
+  if (!lua_isnil(L, -1)) return 1;
+  push_missing_reason(L, h->id, path);
+  return 2;
 }
 
 /* g:exists(path) -> boolean  (true only when path resolves to an object) */
@@ -515,6 +517,7 @@ static int group_copy(lua_State *L) {
   hid_t ocpypl = H5Pcreate(H5P_OBJECT_COPY);
   H5Pset_copy_object(ocpypl, flags);
   hid_t lcpl = h5_lcpl(1, dst_name);
+  H5_OPERATION("copying an object");  /* libhdf5 1.10 faults when a write fails mid-copy */
   herr_t r = H5Ocopy(src_loc, src_name, dst_loc, dst_name, ocpypl, lcpl);
   if (r < 0) h5_push_error(L, "cannot copy '%s' to '%s'", src_name, dst_name);
   H5Pclose(ocpypl);

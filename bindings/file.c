@@ -155,11 +155,18 @@ static int file_is_hdf5(lua_State *L) {
   return 1;
 }
 
+static void push_filename(lua_State *L, hid_t id);
+
 /* f:close()  Closes every object opened from the file, then the file.
- * Idempotent; never raises. */
+ * Idempotent.  Raises "h5: cannot close '<path>': <reason>" when the last
+ * flush fails (disk full): what was written since the last flush is then
+ * not in the file.  (__gc and __close never raise.) */
 static int file_close(lua_State *L) {
-  luaL_checkudata(L, 1, H5_FILE);
-  return h5_handle_gc(L);
+  h5_handle *h = luaL_checkudata(L, 1, H5_FILE);
+  if (!h5_is_open(h)) return h5_handle_gc(L);
+  push_filename(L, h->id);  /* the name, while the id still works */
+  if (h5_close_file(L, 1) < 0) return h5_raise(L, "cannot close '%s'", lua_tostring(L, -1));
+  return 0;
 }
 
 /* f:flush()  Writes buffered data to disk; with opts.journal, this state is

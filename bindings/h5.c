@@ -105,6 +105,17 @@ static void close_children(lua_State *L, int idx) {
   lua_pop(L, 1);
 }
 
+int h5_close_file(lua_State *L, int idx) {
+  h5_handle *h = luaL_checkudata(L, idx, H5_FILE);
+  close_children(L, idx);
+  hid_t id = h->id;
+  h->id = H5I_INVALID_HID;
+  if (id < 0 || H5Iis_valid(id) <= 0) return 0;
+  if (H5Fclose(id) >= 0) return 0;
+  if (nfailed_closes < MAX_FAILED_CLOSES) failed_closes[nfailed_closes++] = id;
+  return -1;
+}
+
 /* __gc and __close: never raises (5.4 turns finalizer errors into warnings). */
 int h5_handle_gc(lua_State *L) {
   h5_handle *h = h5_test_object(L, 1);

@@ -107,6 +107,9 @@ int h5_path_exists(hid_t loc, const char *path);
 int h5_link_exists(hid_t loc, const char *path);
 /* Reject paths HDF5 cannot name ("" and NUL bytes). */
 const char *h5_check_path(lua_State *L, int idx);
+/* Close the File at idx and its children; -1 when H5Fclose failed (its
+ * final flush could not write), with HDF5's error stack left for h5_raise. */
+int h5_close_file(lua_State *L, int idx);
 /* Shared __gc/__close for every handle kind. */
 int h5_handle_gc(lua_State *L);
 /* Register a metatable: methods, then properties via getter, then fallback.

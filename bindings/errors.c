@@ -61,6 +61,11 @@ static void humanise(const walk_state *st, char *out, size_t len) {
     }
     return;
   }
+  if (strstr(d, "slist already enabled")) {  /* 1.10: any flush after one that failed */
+    snprintf(out, len, "an earlier write to the file failed, and libhdf5 cannot flush it "
+                       "again");
+    return;
+  }
   if (strstr(d, "file signature not found")) {
     snprintf(out, len, "not an HDF5 file (file signature not found)");
     return;

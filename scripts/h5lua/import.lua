@@ -886,7 +886,9 @@ function import.run(target, paths, opts)
         })
     end
   end)
-  if owned then st:close() end
+  if owned then
+    if ok then st:close() else pcall(st.close, st) end -- the first error tells most
+  end
   if not ok then error(err, 0) end
   summary.elapsed = now() - t0
   return summary

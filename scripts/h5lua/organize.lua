@@ -414,7 +414,9 @@ function organize.run(file, scheme, opts)
     root:flush()
     return summary
   end)
-  if owned then st:close() end
+  if owned then
+    if ok then st:close() else pcall(st.close, st) end -- the first error tells most
+  end
   if not ok then error(result, 0) end
   return result
 end

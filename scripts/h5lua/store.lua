@@ -419,7 +419,7 @@ function store.open(target, opts)
     end
   end)
   if not ok then
-    if owns then file:close() end
+    if owns then pcall(file.close, file) end -- the first error tells most
     error(err, 0)
   end
   return self

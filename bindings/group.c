@@ -146,6 +146,15 @@ static int group_create_group(lua_State *L) {
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
   const char *full = push_full_path(L, h->id, name);
   h5_check_writable(L, 1, lua_pushfstring(L, "create group '%s'", full));
+  if (lua_istable(L, 3)) {  /* a misspelt option must not pass unnoticed */
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "track_order") != 0)
+        return luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'",
+                                                   luaL_tolstring(L, -1, NULL)));
+    }
+  }
   if (h5_link_exists(h->id, name))
     return luaL_error(L, "h5: cannot create group '%s': name already exists", full);
   H5Eclear2(H5E_DEFAULT);
@@ -280,7 +289,38 @@ static int group_delete(lua_State *L) {
   return 0;
 }
 
-/* g:move(src, dst)  Renames a link within the file (creating parents of dst). */
+/* Would moving the object at src to dst put it below itself?  (HDF5 does it
+ * without a word, and the group and everything in it become unreachable.)
+ * Compares src with each existing parent of dst by object address, so links
+ * that alias src count too. */
+static int moves_into_itself(hid_t loc, const char *src, const char *dst) {
+  H5O_info_t info;
+  if (H5Oget_info_by_name2(loc, src, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return 0;
+  }
+  if (info.type != H5O_TYPE_GROUP) return 0;
+  haddr_t addr = info.addr;
+  size_t n = strlen(dst);
+  char *prefix = malloc(n + 1);
+  if (!prefix) return 0;
+  memcpy(prefix, dst, n + 1);
+  int inside = 0;
+  for (size_t i = 1; i < n && !inside; i++) {
+    if (prefix[i] != '/') continue;
+    prefix[i] = '\0';
+    if (h5_path_exists(loc, prefix) &&
+        H5Oget_info_by_name2(loc, prefix, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0)
+      inside = info.addr == addr;
+    H5Eclear2(H5E_DEFAULT);
+    prefix[i] = '/';
+  }
+  free(prefix);
+  return inside;
+}
+
+/* g:move(src, dst)  Renames a link within the file (creating parents of dst).
+ * Raises when dst is below src (the group would become unreachable). */
 static int group_move(lua_State *L) {
   h5_handle *h = h5_check_location(L, 1);
   const char *src = h5_check_path(L, 2);
@@ -292,6 +332,9 @@ static int group_move(lua_State *L) {
     return luaL_error(L, "h5: cannot move '%s': no such object", fsrc);
   if (h5_link_exists(h->id, dst))
     return luaL_error(L, "h5: cannot move '%s' to '%s': destination exists", fsrc, fdst);
+  if (moves_into_itself(h->id, src, dst))
+    return luaL_error(L, "h5: cannot move '%s' to '%s': a group cannot go inside itself", fsrc,
+                      fdst);
   H5Eclear2(H5E_DEFAULT);
   hid_t lcpl = h5_lcpl(1, dst);
   herr_t r = H5Lmove(h->id, src, h->id, dst, lcpl, H5P_DEFAULT);

@@ -184,6 +184,13 @@ const char *h5_encode_value(lua_State *L, int idx, h5_encoded *enc) {
       break;
     }
     case LUA_TTABLE: {
+      if (lua_rawlen(L, idx) == 0) {  /* {} is an empty list; {x = 1} is not a list */
+        lua_pushnil(L);
+        if (lua_next(L, idx)) {
+          lua_pop(L, 2);
+          return "cannot store a table whose keys are not 1..n (a record or a sparse list)";
+        }
+      }
       const char *err = measure(L, idx, dims, &rank);
       if (!err) err = scan(L, idx, 0, dims, rank, &kind);
       if (err) return err;

@@ -431,8 +431,16 @@ static int array_range(lua_State *L) {
     lua_Integer first = lua_tointeger(L, 1), last = lua_tointeger(L, 2);
     lua_Integer step = luaL_optinteger(L, 3, 1);
     if (step == 0) return luaL_argerror(L, 3, "step is zero");
-    lua_Integer cnt = (step > 0 ? last - first : first - last) / (step > 0 ? step : -step) + 1;
-    n = (hsize_t)(cnt > 0 ? cnt : 0);
+    /* unsigned: last - first may not fit in a lua_Integer */
+    if (step > 0 ? last < first : last > first) {
+      n = 0;
+    } else {
+      lua_Unsigned span = step > 0 ? (lua_Unsigned)last - (lua_Unsigned)first
+                                   : (lua_Unsigned)first - (lua_Unsigned)last;
+      lua_Unsigned ustep = step > 0 ? (lua_Unsigned)step : 0u - (lua_Unsigned)step;
+      if (span / ustep >= ((lua_Unsigned)1 << 48)) return luaL_error(L, "h5: array too large");
+      n = (hsize_t)(span / ustep) + 1;
+    }
     h5_array *a = h5_array_new(L, atype, 1, &n);
     for (hsize_t i = 0; i < n; i++) {
       lua_pushinteger(L, first + (lua_Integer)i * step);
@@ -445,7 +453,12 @@ static int array_range(lua_State *L) {
   lua_Number first = lua_tonumber(L, 1), last = lua_tonumber(L, 2);
   lua_Number step = luaL_optnumber(L, 3, 1);
   if (step == 0) return luaL_argerror(L, 3, "step is zero");
+  for (int i = 1; i <= 3; i++) {
+    lua_Number x = i == 1 ? first : i == 2 ? last : step;
+    if (!isfinite(x)) return luaL_argerror(L, i, "not a finite number");
+  }
   lua_Number cnt = floor((last - first) / step + 1e-9) + 1;
+  if (cnt >= (lua_Number)((hsize_t)1 << 48)) return luaL_error(L, "h5: array too large");
   n = (hsize_t)(cnt > 0 ? cnt : 0);
   h5_array *a = atype == H5A_FLOAT64 ? h5_array_alloc(L, atype, 1, &n)  /* all written below */
                                      : h5_array_new(L, atype, 1, &n);
@@ -566,6 +579,29 @@ static int array_copy(lua_State *L) {
 /* Convert a's elements into b (same count) with HDF5's converter, which
  * handles every pair of numeric types (out-of-range values are clamped, as
  * HDF5 does when it converts while reading). */
+typedef struct conv_trap {
+  int except;        /* the H5T_conv_except_t that stopped the conversion, or 0 */
+  int to_integer;    /* NaN and infinities are out of range only for integers */
+  int from_float64;
+} conv_trap;
+
+static H5T_conv_ret_t conv_except(H5T_conv_except_t e, hid_t src, hid_t dst, void *src_buf,
+                                  void *dst_buf, void *data) {
+  (void)src, (void)dst, (void)src_buf, (void)dst_buf;
+  conv_trap *trap = data;
+  if (e == H5T_CONV_EXCEPT_TRUNCATE || e == H5T_CONV_EXCEPT_PRECISION) return H5T_CONV_UNHANDLED;
+  if (!trap->to_integer) {
+    /* float64 -> float32: infinities and NaN stay what they are */
+    double v = 0;
+    if (trap->from_float64 && src_buf) memcpy(&v, src_buf, sizeof v);
+    if (e == H5T_CONV_EXCEPT_NAN || e == H5T_CONV_EXCEPT_PINF || e == H5T_CONV_EXCEPT_NINF ||
+        !isfinite(v))
+      return H5T_CONV_UNHANDLED;
+  }
+  trap->except = (int)e;
+  return H5T_CONV_ABORT;
+}
+
 static const char *convert_into(lua_State *L, const h5_array *a, h5_array *b) {
   size_t as = h5_atype_size(a->atype), bs = h5_atype_size(b->atype);
   if (a->atype == b->atype) {
@@ -581,14 +617,37 @@ static const char *convert_into(lua_State *L, const h5_array *a, h5_array *b) {
   char *scratch = lua_newuserdatauv(L, a->n * big + 1, 0);  /* Lua-owned */
   memcpy(scratch, a->data, a->n * as);
   hid_t st = h5_atype_mem_type(src), dt = h5_atype_mem_type(b->atype);
-  herr_t r = H5Tconvert(st, dt, a->n, scratch, NULL, H5P_DEFAULT);
+  /* HDF5 clips out-of-range values silently; stop at the first one instead
+   * (truncating a fraction stays allowed, as in numpy) */
+  conv_trap trap = {0, H5Tget_class(dt) == H5T_INTEGER, src == H5A_FLOAT64};
+  if (trap.to_integer && (src == H5A_FLOAT64 || src == H5A_FLOAT32)) {
+    for (size_t i = 0; i < a->n; i++)  /* HDF5 turns NaN into INT_MIN without a word */
+      if (isnan(elem_double(a, i))) {
+        H5Tclose(st);
+        H5Tclose(dt);
+        lua_pop(L, 1);  /* scratch */
+        return "NaN has no integer representation";
+      }
+  }
+  hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+  H5Pset_type_conv_cb(dxpl, conv_except, &trap);
+  herr_t r = H5Tconvert(st, dt, a->n, scratch, NULL, dxpl);
+  H5Pclose(dxpl);
   H5Tclose(st);
   H5Tclose(dt);
   if (r >= 0) memcpy(b->data, scratch, a->n * bs);
   lua_pop(L, 1);  /* scratch */
   if (r < 0) {
     H5Eclear2(H5E_DEFAULT);
-    return "conversion failed";
+    switch (trap.except) {
+      case H5T_CONV_EXCEPT_RANGE_HI:
+      case H5T_CONV_EXCEPT_RANGE_LOW:
+        return lua_pushfstring(L, "value out of range for %s", h5_atype_name(b->atype));
+      case H5T_CONV_EXCEPT_NAN: return "NaN has no integer representation";
+      case H5T_CONV_EXCEPT_PINF:
+      case H5T_CONV_EXCEPT_NINF: return "infinity has no integer representation";
+      default: return "conversion failed";
+    }
   }
   return NULL;
 }

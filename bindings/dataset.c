@@ -738,6 +738,31 @@ static int dset_read_bytes(lua_State *L) {
  * Writing
  * ===================================================================== */
 
+/* Equal shapes once dimensions of size 1 are left out ({1, 5} fits {5}). */
+static int same_squeezed(int ra, const hsize_t *a, int rb, const hsize_t *b) {
+  int i = 0, j = 0;
+  for (;;) {
+    while (i < ra && a[i] == 1) i++;
+    while (j < rb && b[j] == 1) j++;
+    if (i == ra || j == rb) return i == ra && j == rb;
+    if (a[i++] != b[j++]) return 0;
+  }
+}
+
+/* Push "{d1, d2, ...}". */
+static void push_shape(lua_State *L, int rank, const hsize_t *dims) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '{');
+  for (int i = 0; i < rank; i++) {
+    if (i) luaL_addstring(&b, ", ");
+    lua_pushfstring(L, "%I", (LUAI_UACINT)dims[i]);
+    luaL_addvalue(&b);
+  }
+  luaL_addchar(&b, '}');
+  luaL_pushresult(&b);
+}
+
 /* d:write(data[, sel1, sel2, ...])
  * Writes data into the selection (the whole dataset by default).  data is a
  * Lua value, a (nested) table or an h5.Array with as many elements as the
@@ -772,6 +797,13 @@ static int dset_write(lua_State *L) {
       return luaL_error(L, "h5: cannot write '%s': %I values for a selection of %I elements",
                         path, (LUAI_UACINT)md.n, (LUAI_UACINT)sel.npoints);
   }
+  if (md.rank > 1 && !same_squeezed(md.rank, md.dims, sel.out_rank, sel.out_shape)) {
+    /* the same count in another shape would land transposed or scrambled */
+    push_shape(L, md.rank, md.dims);
+    push_shape(L, sel.out_rank, sel.out_shape);
+    return luaL_error(L, "h5: cannot write '%s': data of shape %s for a selection of shape %s",
+                      path, lua_tostring(L, -2), lua_tostring(L, -1));
+  }
   if (sel.npoints == 0) return 0;
   if (h5_select(fspace, &sel) < 0) return h5_raise(L, "cannot select in '%s'", path);
   /* memory is laid out like the selection (row-major), so give it the
@@ -801,9 +833,12 @@ static int dset_write_bytes(lua_State *L) {
     hsize_t maxdims[H5S_MAX_RANK];
     H5Sget_simple_extent_dims(space, NULL, maxdims);
     H5Sclose(space);
-    if (rank != 1 || (maxdims[0] != H5S_UNLIMITED && maxdims[0] < len))
+    hid_t dcpl = H5Dget_create_plist(h->id);
+    int chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (rank != 1 || !chunked || (maxdims[0] != H5S_UNLIMITED && maxdims[0] < len))
       return luaL_error(L, "h5: cannot write '%s': %d bytes for a dataset of %d (and it "
-                           "cannot grow)", path, (int)len, (int)n);
+                           "cannot %s)", path, (int)len, (int)n, len > n ? "grow" : "shrink");
     hsize_t newdims[1] = {len};
     if (H5Dset_extent(h->id, newdims) < 0) return h5_raise(L, "cannot resize '%s'", path);
   }

@@ -71,6 +71,8 @@ void h5_check_selection(lua_State *L, int first, int nsel, int rank, const hsize
       keep = 0;
     } else if (t == LUA_TTABLE) {
       int has_first, has_last, has_step;
+      if (lua_rawlen(L, arg) > 3)
+        luaL_argerror(L, arg, "a selection range has at most 3 entries {first, last, step}");
       lua_Integer f = field(L, arg, 1, 1, arg, &has_first);
       lua_Integer l = field(L, arg, 2, -1, arg, &has_last);
       step = field(L, arg, 3, 1, arg, &has_step);

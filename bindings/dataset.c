@@ -147,6 +147,7 @@ static int read_shape(lua_State *L, int idx, hsize_t *dims, int allow_unlimited)
     lua_pushliteral(L, "more than 32 dimensions");
     return -1;
   }
+  hsize_t total = 1;
   for (int i = 0; i < rank; i++) {
     int isint;
     lua_rawgeti(L, idx, i + 1);
@@ -154,6 +155,17 @@ static int read_shape(lua_State *L, int idx, hsize_t *dims, int allow_unlimited)
     lua_pop(L, 1);
     if (!isint || (n < 0 && !(allow_unlimited && n == UNLIMITED))) goto bad;
     dims[i] = n == UNLIMITED && allow_unlimited ? H5S_UNLIMITED : (hsize_t)n;
+    /* HDF5 1.10 takes a shape whose element count wraps around 2^64 (its
+     * size then reads 0 and writes fail with "addr undefined") */
+    if (!allow_unlimited && total != 0 && dims[i] != 0) {
+      if (total > ((hsize_t)1 << 62) / dims[i]) {
+        lua_pushliteral(L, "more than 2^62 elements");
+        return -1;
+      }
+      total *= dims[i];
+    } else if (dims[i] == 0) {
+      total = 0;
+    }
   }
   return rank;
 bad:

@@ -672,6 +672,11 @@ static int array_from(lua_State *L) {
     return array_astype(L);
   }
   luaL_checktype(L, 1, LUA_TTABLE);
+  if (lua_rawlen(L, 1) == 0) {  /* {} is an empty list; {x = 1} is not a list */
+    lua_pushnil(L);
+    if (lua_next(L, 1))
+      return luaL_argerror(L, 1, "a table whose keys are not 1..n is not a list of numbers");
+  }
   const char *err = h5_array_from_table(L, 1, atype);
   if (err) return luaL_argerror(L, 1, err);
   return 1;

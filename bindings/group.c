@@ -151,7 +151,7 @@ static int group_create_group(lua_State *L) {
     while (lua_next(L, 3)) {
       lua_pop(L, 1);
       if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "track_order") != 0)
-        return luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'",
+        return luaL_argerror(L, 3, lua_pushfstring(L, "unknown option '%s'",
                                                    luaL_tolstring(L, -1, NULL)));
     }
   }

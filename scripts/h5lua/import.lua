@@ -91,6 +91,26 @@ local function one_line(msg)
   return (msg:gsub("%s*\n.*$", ""))
 end
 
+-- Bytes a terminal would act on (control characters, escape sequences) and
+-- bytes that are not UTF-8, as \xHH: a failure quotes text from a damaged
+-- file, and printing it raw can garble the terminal.
+local function printable(msg)
+  local out, i, n = {}, 1, #msg
+  while i <= n do
+    local c = msg:byte(i)
+    local seq = c >= 0x80 and msg:match("^" .. utf8.charpattern, i)
+    if c >= 0x80 and seq and utf8.len(seq) then
+      out[#out + 1] = seq
+      i = i + #seq
+    else
+      out[#out + 1] = (c < 0x20 or c == 0x7f or c >= 0x80) and format("\\x%02X", c)
+        or string.char(c)
+      i = i + 1
+    end
+  end
+  return concat(out)
+end
+
 local function basename(path)
   return path:match("([^/]+)/*$") or path
 end
@@ -726,7 +746,7 @@ function import.run(target, paths, opts)
   }
   local function fail(file, msg)
     summary.failed = summary.failed + 1
-    summary.failures[#summary.failures + 1] = { file = file, error = msg }
+    summary.failures[#summary.failures + 1] = { file = file, error = printable(msg) }
   end
 
   local files, input_failures = import.inputs(paths)

@@ -13,22 +13,14 @@
 local helper = require "helper"
 local cjson = require "cjson"
 local store = require "h5lua.store"
+local procs = require "reliability.procs"
 
 local quote = helper.quote
+local seed, now, exists, run_and_kill = procs.seed, procs.now, procs.exists, procs.run_and_kill
 
 local IMPORT_RUNS = 14
 local WRITER_RUNS = 10
 local FILES = 2500
-
-local seed = tonumber(os.getenv("H5LUA_KILL_SEED") or "") or os.time()
-math.randomseed(seed)
-
-local function now()
-  local p = io.popen("date +%s.%N")
-  local t = tonumber(p:read("l"))
-  p:close()
-  return t
-end
 
 -- A structure record; every 10th is large (20 KB) so the metadata cache
 -- has to write entries back between flushes.
@@ -36,25 +28,6 @@ local function record(refcode, i)
   local pad = (i % 10 == 0) and 20000 or (i % 97) * 20
   return string.format('{"identifier": "%s", "cell_lengths": [%d.5, 2.0, 3.0], '
     .. '"cell_angles": [90.0, 90.0, 90.0], "pad": "%s"}', refcode, i, ("x"):rep(pad))
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
--- Run cmd in the background, kill -9 it after `delay` seconds (the pid is
--- the one the command wrote to pidfile), wait for it.
-local function run_and_kill(cmd, pidfile, delay)
-  return helper.sh(string.format([[(
-%s &
-bg=$!
-sleep %.3f
-while [ ! -s %s ] && kill -0 $bg 2>/dev/null; do sleep 0.01; done
-[ -s %s ] && kill -9 "$(cat %s)" 2>/dev/null
-wait $bg
-exit 0)]], cmd, delay, quote(pidfile), quote(pidfile), quote(pidfile)))
 end
 
 -- The checks every killed file gets. `reported` lists refcodes reported
@@ -141,8 +114,9 @@ describe("a writer killed with SIGKILL (" .. IMPORT_RUNS + WRITER_RUNS .. " kill
     assert.equal(FILES, check_killed(full, {}, source, "uninterrupted"))
 
     local hits = {}
+    local delays = procs.delays(IMPORT_RUNS, duration)
     for run = 1, IMPORT_RUNS do
-      local delay = (run - 1 + math.random()) / IMPORT_RUNS * duration * 1.1
+      local delay = delays[run]
       local path = string.format("%s/import%d.h5", dir, run)
       local pidfile, out = path .. ".pid", path .. ".out"
       run_and_kill(import_cmd(path, pidfile, out), pidfile, delay)
@@ -212,8 +186,9 @@ describe("a writer killed with SIGKILL (" .. IMPORT_RUNS + WRITER_RUNS .. " kill
     assert.equal(FILES, check_killed(full, {}, source, "uninterrupted writer"))
 
     local hits = {}
+    local delays = procs.delays(WRITER_RUNS, duration)
     for run = 1, WRITER_RUNS do
-      local delay = (run - 1 + math.random()) / WRITER_RUNS * duration * 1.1
+      local delay = delays[run]
       local storage = run % 3 == 0 and "compressed" or "string"
       local path = string.format("%s/writer%d.h5", dir, run)
       local report, pidfile = path .. ".report", path .. ".pid"

@@ -180,6 +180,12 @@ describe("h5lua.copy", function()
   end)
 
   it("keeps peak memory independent of the dataset size", function()
+    if helper.asan then
+      -- ASan's quarantine and shadow memory make peak RSS meaningless; the
+      -- normal pass of make test checks this
+      pending("memory bounds are checked in the normal build")
+      return
+    end
     local dir = helper.tmpdir()
     -- two files of 16 MB and 128 MB, written in a child process
     helper.write_file(dir .. "/make.lua", string.format([[

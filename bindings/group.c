@@ -452,15 +452,21 @@ static int group_external_link(lua_State *L) {
 static int group_link_info(lua_State *L) {
   h5_handle *h = h5_check_location(L, 1);
   const char *name = h5_check_path(L, 2);
-  if (!h5_link_exists(h->id, name)) {
-    H5Eclear2(H5E_DEFAULT);
-    lua_pushnil(L);
-    lua_pushliteral(L, "no such link");
-    return 2;
-  }
   H5L_info_t info;
-  if (H5Lget_info(h->id, name, &info, H5P_DEFAULT) < 0)
-    return h5_raise(L, "cannot get link info of '%s'", push_full_path(L, h->id, name));
+  /* Ask first (one call for the common hit); on failure tell a missing link
+   * (nil) from a real error by walking the path. */
+  if (H5Lget_info(h->id, name, &info, H5P_DEFAULT) < 0) {
+    const char *full = push_full_path(L, h->id, name);
+    h5_push_error(L, "cannot get link info of '%s'", full);
+    if (!h5_link_exists(h->id, name)) {
+      H5Eclear2(H5E_DEFAULT);
+      lua_pop(L, 2);
+      lua_pushnil(L);
+      lua_pushliteral(L, "no such link");
+      return 2;
+    }
+    return lua_error(L);
+  }
   lua_createtable(L, 0, 4);
   if (info.type == H5L_TYPE_HARD) {
     lua_pushliteral(L, "hard");
@@ -497,7 +503,8 @@ static int group_link_info(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)info.type);
     lua_setfield(L, -2, "link_class");
   }
-  lua_pushboolean(L, !h5_path_exists(h->id, name));
+  /* a hard link always reaches its object: no need to resolve it */
+  lua_pushboolean(L, info.type != H5L_TYPE_HARD && !h5_path_exists(h->id, name));
   H5Eclear2(H5E_DEFAULT);
   lua_setfield(L, -2, "dangling");
   return 1;

@@ -192,11 +192,17 @@ describe("a file rewrite that is interrupted (seed " .. procs.seed .. ")", funct
       local path = dir .. "/repair-full.h5"
       copy_file(orig, path)
       local r = procs.h5lua_limited({ "repair", path }, 200)
-      assert.equal(2, r.code)
       -- libhdf5 1.10 itself faults when a write fails inside H5Ocopy
-      -- (H5T_close_real); the crash guard makes that one line
-      assert.equal("h5lua: fatal: segmentation fault in the HDF5 library while copying an "
-        .. "object: the file is damaged or uses a feature this libhdf5 cannot read\n", r.stderr)
+      -- (H5T_close_real); the crash guard makes that one line (under ASan,
+      -- whose handler replaces the guard, a report in libhdf5)
+      if helper.asan then
+        assert.is_true(helper.libhdf5_fault(r), r.stderr)
+      else
+        assert.equal(2, r.code)
+        assert.equal("h5lua: fatal: segmentation fault in the HDF5 library while copying an "
+          .. "object: the file is damaged or uses a feature this libhdf5 cannot read\n",
+          r.stderr)
+      end
       assert.is_true(procs.same_bytes(path, orig))
       assert.is_false(procs.exists((path:gsub("%.h5$", ".h5.backup"))))
     end)

@@ -101,6 +101,7 @@ asan: deps asan-build
 valgrind: deps
 	@$(MAKE) --no-print-directory all
 	H5LUA_VALGRIND=1 valgrind --quiet --error-exitcode=99 --leak-check=full \
+	  --suppressions=$(CURDIR)/tests/valgrind.supp \
 	  --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	  $(H5LUA) tests/run.lua $(TESTFLAGS)
 

@@ -101,7 +101,8 @@ end
 -- Under `make valgrind`, child h5lua processes run under valgrind too: an
 -- error or definite leak turns their exit code into 99.
 local valgrind_prefix = os.getenv("H5LUA_VALGRIND")
-  and "valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "
+  and ("valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "
+    .. "--suppressions=" .. helper.root .. "/tests/valgrind.supp ")
   or ""
 
 --- Run h5lua with the given arguments (a list of strings).
@@ -121,13 +122,22 @@ end
 --- Did a child h5lua end the way a file that crashes libhdf5 itself must?
 -- Either the host's one-line crash guard or watchdog report (exit 2), or,
 -- under ASan (whose handler replaces the guard), a sanitizer report in which
--- a libhdf5 frame comes before any frame of ours.  For files known to fault
+-- a libhdf5 frame comes before any frame of ours; under valgrind, a report
+-- whose first frame is in libhdf5.  For files known to fault
 -- inside libhdf5 1.10 (../shared/data damaged/h5diff_attr1.h5, fuzzing
 -- reproducers in tests/fixtures/fuzz/hdf5-*.h5).
 function helper.libhdf5_fault(r)
   if r.code == 2 and (r.stderr:match("^h5lua: fatal: [%a ]+ in the HDF5 library while ")
       or r.stderr:match("^h5lua: fatal: the HDF5 library stopped responding while ")) then
     return true
+  end
+  if r.code == 99 then  -- under make valgrind: the first frame past valgrind's and libc's
+    for frame in r.stderr:gmatch("==%d+==    [ab][ty] 0x%x+: [^\n]*") do
+      if not frame:match("vgpreload") and not frame:match("libc%.so") then
+        return frame:match("libhdf5") ~= nil
+      end
+    end
+    return false
   end
   if not r.stderr:match("ERROR: AddressSanitizer: ") then return false end
   for frame in r.stderr:gmatch("\n    #%d+ [^\n]*") do

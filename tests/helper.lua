@@ -131,10 +131,11 @@ function helper.libhdf5_fault(r)
       or r.stderr:match("^h5lua: fatal: the HDF5 library stopped responding while ")) then
     return true
   end
-  if r.code == 99 then  -- under make valgrind: the first frame past valgrind's and libc's
+  if r.code == 99 then  -- under make valgrind: libhdf5 before any frame of ours
     for frame in r.stderr:gmatch("==%d+==    [ab][ty] 0x%x+: [^\n]*") do
-      if not frame:match("vgpreload") and not frame:match("libc%.so") then
-        return frame:match("libhdf5") ~= nil
+      if frame:match("libhdf5") then return true end
+      if frame:match("bindings/") or frame:match("host/") or frame:match("liblua") then
+        return false
       end
     end
     return false

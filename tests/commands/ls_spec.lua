@@ -9,53 +9,9 @@ local VALGRIND = os.getenv("H5LUA_VALGRIND") ~= nil
 local SLOW = VALGRIND and 50 or os.getenv("ASAN_OPTIONS") and 5 or 1
 local WIDE = VALGRIND and 10000 or 100000
 
-local function make(path)
-  local f = h5.open(path, "w")
-  local s = f:create_group("structures")
-  for _, name in ipairs { "ALANIN", "ALANIN01", "BENZEN" } do
-    s:create_group(name):create_dataset("raw_json", { data = '{"refcode": "' .. name .. '"}' })
-  end
-  f:create_dataset("x", { data = { { 1.5, 2.5, 3.5 }, { 4.5, 5.5, 6.5 } } })
-  f:create_dataset("z", { data = h5.array.range(0, 99), dtype = "int32", chunks = { 10 },
-    compression = "gzip", compression_opts = 6, shuffle = true })
-  f:soft_link("/structures", "alias")
-  f.attrs.title = "demo"
-  f.x.attrs.units = "m"
-  f:close()
-end
-
--- The sample files (paths relative to the samples folder), or nil.
-local function samples()
-  if not helper.data then return nil end
-  local dir = helper.data .. "/hdf5-samples"
-  -- (helper.sh redirects the last command's input: keep the pipe inside sh -c)
-  local r = helper.sh("sh -c 'find . -type f ! -name INDEX.tsv ! -name MANIFEST | sort'",
-    { cwd = dir })
-  local list = {}
-  for line in r.stdout:gmatch("[^\n]+") do list[#list + 1] = line:sub(3) end
-  return dir, list
-end
-
--- Run `h5lua args...` in the file's folder (external links resolve there).
-local function run_on(dir, file, args)
-  local folder, name = (dir .. "/" .. file):match("^(.*)/([^/]+)$")
-  local argv = {}
-  for _, a in ipairs(args) do argv[#argv + 1] = a == "FILE" and name or a end
-  return helper.h5lua(argv, { cwd = folder })
-end
-
--- The few files known to fault inside libhdf5 1.10 end through the crash guard
--- (or, under ASan or valgrind, with their report of a fault in libhdf5).
-local function known_hdf5_crash(r, what)
-  return helper.known_libhdf5_fault(what) and helper.libhdf5_fault(r)
-end
-
--- Exit 0, or 1 with one "h5lua: ..." line; never a signal.
-local function assert_clean(r, what)
-  local ok = r.code == 0 or (r.code == 1 and r.stderr:match("^h5lua: [^\n]+\n$"))
-    or known_hdf5_crash(r, what)
-  assert(ok, string.format("%s: exit %s\n%s", what, tostring(r.code), r.stderr))
-end
+local command_files = require "command_files"
+local make, samples = command_files.make, command_files.samples
+local run_on, assert_clean = command_files.run_on, command_files.assert_clean
 
 describe("h5lua ls #cli", function()
   local file

@@ -56,17 +56,6 @@ O1 0.4135(3) 0.2669(3) 0.2144(2)
 
 describe("h5lua.cif", function()
 
-  it("defines no globals", function()
-    local before = {}
-    for k in pairs(_G) do before[k] = true end
-    package.loaded["h5lua.cif"] = nil
-    local fresh = require "h5lua.cif"
-    package.loaded["h5lua.cif"] = cif
-    assert.is_table(fresh)
-    for k in pairs(_G) do
-      assert.is_true(before[k], "new global: " .. tostring(k))
-    end
-  end)
 
   describe("parse()", function()
 

@@ -86,15 +86,6 @@ describe("h5lua.organize", function()
     helper.cleanup()
   end)
 
-  it("defines no globals", function()
-    local before = {}
-    for k in pairs(_G) do before[k] = true end
-    package.loaded["h5lua.organize"] = nil
-    local fresh = require "h5lua.organize"
-    package.loaded["h5lua.organize"] = organize
-    assert.is_table(fresh)
-    for k in pairs(_G) do assert.is_true(before[k], "new global: " .. tostring(k)) end
-  end)
 
   describe("escape() and unescape()", function()
 

@@ -29,15 +29,6 @@ describe("h5lua.plugins", function()
 
   after_each(helper.cleanup)
 
-  it("defines no globals", function()
-    local before = {}
-    for k in pairs(_G) do before[k] = true end
-    package.loaded["h5lua.plugins"] = nil
-    local fresh = require "h5lua.plugins"
-    package.loaded["h5lua.plugins"] = plugins
-    assert.is_table(fresh)
-    for k in pairs(_G) do assert.is_true(before[k], "new global: " .. tostring(k)) end
-  end)
 
 
   describe("dirs()", function()

@@ -73,15 +73,6 @@ describe("h5lua.repair", function()
     helper.cleanup()
   end)
 
-  it("defines no globals", function()
-    local before = {}
-    for k in pairs(_G) do before[k] = true end
-    package.loaded["h5lua.repair"] = nil
-    local fresh = require "h5lua.repair"
-    package.loaded["h5lua.repair"] = repair
-    assert.is_table(fresh)
-    for k in pairs(_G) do assert.is_true(before[k], "new global: " .. tostring(k)) end
-  end)
 
   describe("backup_path()", function()
 

@@ -5,15 +5,6 @@ local helper = require "helper"
 
 describe("h5lua.spacegroups", function()
 
-  it("defines no globals", function()
-    local before = {}
-    for k in pairs(_G) do before[k] = true end
-    package.loaded["h5lua.spacegroups"] = nil
-    local fresh = require "h5lua.spacegroups"
-    package.loaded["h5lua.spacegroups"] = sg
-    assert.is_table(fresh)
-    for k in pairs(_G) do assert.is_true(before[k], "new global: " .. tostring(k)) end
-  end)
 
   describe("number()", function()
 

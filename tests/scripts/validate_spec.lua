@@ -82,15 +82,6 @@ describe("h5lua.validate", function()
     helper.cleanup()
   end)
 
-  it("defines no globals", function()
-    local before = {}
-    for k in pairs(_G) do before[k] = true end
-    package.loaded["h5lua.validate"] = nil
-    local fresh = require "h5lua.validate"
-    package.loaded["h5lua.validate"] = validate
-    assert.is_table(fresh)
-    for k in pairs(_G) do assert.is_true(before[k], "new global: " .. tostring(k)) end
-  end)
 
   describe("file()", function()
 

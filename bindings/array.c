@@ -302,24 +302,6 @@ static size_t check_indices(lua_State *L, const h5_array *a, int idx, int nidx) 
  * Tables -> arrays
  * ===================================================================== */
 
-/* Shape of a nested table, read along first elements; then verified. */
-static const char *table_shape(lua_State *L, int idx, int *ndim, hsize_t *shape) {
-  int depth = 0;
-  lua_pushvalue(L, idx);
-  for (;;) {
-    if (depth >= H5S_MAX_RANK) {
-      lua_pop(L, 1);
-      return "table nested too deeply (more than 32 dimensions)";
-    }
-    shape[depth++] = (hsize_t)lua_rawlen(L, -1);
-    if (lua_rawgeti(L, -1, 1) != LUA_TTABLE) break;
-    lua_remove(L, -2);
-  }
-  lua_pop(L, 2);
-  *ndim = depth;
-  return NULL;
-}
-
 /* Walk the nested table at idx: check it is rectangular and either find the
  * widest element type (*infer) or store elements into a (a != NULL). */
 static const char *walk_table(lua_State *L, int idx, int depth, int ndim, const hsize_t *shape,
@@ -358,7 +340,7 @@ const char *h5_array_from_table(lua_State *L, int idx, int atype) {
   idx = lua_absindex(L, idx);
   int ndim;
   hsize_t shape[H5S_MAX_RANK];
-  const char *err = table_shape(L, idx, &ndim, shape);
+  const char *err = h5_table_shape(L, idx, shape, &ndim);
   int infer = -1;
   if (!err) err = walk_table(L, idx, 0, ndim, shape, &infer, NULL, NULL);
   if (err) return err;

@@ -146,6 +146,9 @@ typedef struct h5_encoded {
  * while enc is in use (strings are borrowed). */
 const char *h5_encode_value(lua_State *L, int idx, h5_encoded *enc);
 void h5_encoded_free(h5_encoded *enc);
+/* Rank and dims of the nested table at idx, read along its first elements;
+ * NULL or an error message (more than H5S_MAX_RANK levels). */
+const char *h5_table_shape(lua_State *L, int idx, hsize_t *dims, int *rank);
 /* Push the Lua value of an attribute or small dataset that is in memory:
  * scalars as values, arrays as (nested) tables.  Returns 1 on success, or 0
  * with an error message pushed instead. */

@@ -51,8 +51,9 @@ static int is_bool_enum(hid_t t) {
 
 typedef enum { EL_NONE, EL_INT, EL_FLOAT, EL_BOOL, EL_STRING } elem_kind;
 
-/* Rank and dims of a nested table, read along its first elements. */
-static const char *measure(lua_State *L, int idx, hsize_t *dims, int *rank) {
+/* Rank and dims of a nested table, read along its first elements (the rest
+ * is verified by the caller).  Shared with h5.array.from. */
+const char *h5_table_shape(lua_State *L, int idx, hsize_t *dims, int *rank) {
   int depth = 0;
   lua_pushvalue(L, idx);
   for (;;) {
@@ -191,7 +192,7 @@ const char *h5_encode_value(lua_State *L, int idx, h5_encoded *enc) {
           return "cannot store a table whose keys are not 1..n (a record or a sparse list)";
         }
       }
-      const char *err = measure(L, idx, dims, &rank);
+      const char *err = h5_table_shape(L, idx, dims, &rank);
       if (!err) err = scan(L, idx, 0, dims, rank, &kind);
       if (err) return err;
       if (kind == EL_NONE) kind = EL_FLOAT;  /* empty: h5py stores float64 */

@@ -54,4 +54,15 @@ function command_files.assert_clean(r, what)
   assert(ok, string.format("%s: exit %s\n%s", what, tostring(r.code), r.stderr))
 end
 
+--- Call fn(dir, file) for every shared sample file; the test is pending
+-- (skipped, with the reason) when ../shared/data is absent.
+function command_files.for_each_sample(fn)
+  local dir, files = command_files.samples()
+  if not dir then
+    pending("../shared/data is absent")
+    return
+  end
+  for _, file in ipairs(files) do fn(dir, file) end
+end
+
 return command_files

@@ -3,7 +3,7 @@ local h5 = require "h5"
 local helper = require "helper"
 
 local command_files = require "command_files"
-local make, samples = command_files.make, command_files.samples
+local make = command_files.make
 local run_on, assert_clean = command_files.run_on, command_files.assert_clean
 
 describe("h5lua diff #cli", function()
@@ -79,12 +79,7 @@ describe("h5lua diff #cli", function()
 
   describe("on every file of ../shared/data/hdf5-samples", function()
     it("finds no difference between each file and itself, but unreadable data", function()
-      local dir, files = samples()
-      if not dir then
-        pending("../shared/data is absent")
-        return
-      end
-      for _, file in ipairs(files) do
+      command_files.for_each_sample(function(dir, file)
         local r = run_on(dir, file, { "diff", "FILE", "FILE" })
         if r.code == 1 and r.stderr == "" then
           -- Data that cannot be read (a filter that is not installed) is
@@ -97,7 +92,7 @@ describe("h5lua diff #cli", function()
           assert_clean(r, file)
           assert.equal(r.code == 0 and "" or r.stdout, r.stdout, file)
         end
-      end
+      end)
     end)
   end)
 end)

@@ -2,7 +2,7 @@
 local helper = require "helper"
 
 local command_files = require "command_files"
-local make, samples = command_files.make, command_files.samples
+local make = command_files.make
 local run_on, assert_clean = command_files.run_on, command_files.assert_clean
 
 describe("h5lua dump #cli", function()
@@ -67,19 +67,14 @@ describe("h5lua dump #cli", function()
 
   describe("on every file of ../shared/data/hdf5-samples", function()
     it("ends cleanly, with JSON that parses", function()
-      local dir, files = samples()
-      if not dir then
-        pending("../shared/data is absent")
-        return
-      end
-      for _, file in ipairs(files) do
+      command_files.for_each_sample(function(dir, file)
         local r = run_on(dir, file, { "dump", "FILE", "--json" })
         assert_clean(r, file)
         if r.code == 0 then
           assert(pcall(require("cjson").decode, r.stdout), file .. ": JSON does not parse")
         end
         assert_clean(run_on(dir, file, { "dump", "FILE" }), file)
-      end
+      end)
     end)
   end)
 end)

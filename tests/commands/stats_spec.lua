@@ -3,7 +3,7 @@ local h5 = require "h5"
 local helper = require "helper"
 
 local command_files = require "command_files"
-local make, samples = command_files.make, command_files.samples
+local make = command_files.make
 local run_on, assert_clean = command_files.run_on, command_files.assert_clean
 
 describe("h5lua stats #cli", function()
@@ -53,15 +53,10 @@ describe("h5lua stats #cli", function()
 
   describe("on every file of ../shared/data/hdf5-samples", function()
     it("ends cleanly", function()
-      local dir, files = samples()
-      if not dir then
-        pending("../shared/data is absent")
-        return
-      end
-      for _, file in ipairs(files) do
+      command_files.for_each_sample(function(dir, file)
         local r = run_on(dir, file, { "stats", "FILE" })
         assert_clean(r, file)
-      end
+      end)
     end)
   end)
 end)

@@ -41,6 +41,15 @@ for log in build/test-normal.log build/test-asan.log; do
   fi
 done
 [ "$failed" -eq 0 ] || status=1
+# repeat each failure's heading and message here, so that the tail of the
+# output (all CI shows) names what failed in either pass
+for log in build/test-normal.log build/test-asan.log; do
+  if grep -qE '^(Failure|Error) -> ' "$log"; then
+    echo
+    echo "failures in $log:"
+    awk '/^(Failure|Error) -> /{n=6} n>0{print; n--}' "$log"
+  fi
+done
 echo
 if [ "$skipped" -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"

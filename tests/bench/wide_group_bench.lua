@@ -49,6 +49,27 @@ assert(s:get(%q).identifier == %q)
 s:close()
 ]], path, middle, middle))
 
+-- The explorer on the same group: the first 50 members of ls, and REPL
+-- completion of a prefix all members share, first and cached (the unit
+-- specs check what these return, this measures how long they take).
+local explore_first = script("explore_first.lua", string.format([[
+local h5, explore = require "h5", require "h5lua.explore"
+local f = h5.open(%q)
+assert(#explore.ls(f.structures, { limit = 50 }) == 51)
+f:close()
+]], path))
+local complete = script("complete.lua", string.format([[
+local h5, repl = require "h5", require "h5lua.repl"
+local clock = require("h5lua.perf").clock
+rawset(_G, "f", h5.open(%q))
+local t = clock()
+assert(#repl.complete("f.structures.W") == repl.completion.limit + 1)
+local first = clock() - t
+t = clock()
+assert(#repl.complete("f.structures.W00001") == 100)
+io.write(string.format("%%.3f %%.3f\n", first, clock() - t))
+]], path))
+
 local function row(what, secs, mib)
   io.write(string.format("  %-34s %9.2f s %9.1f MiB\n", what, secs, mib))
 end
@@ -63,6 +84,15 @@ secs, mib = benchlib.measure(h5lua .. " " .. quote(list))
 row("h5lua open, count, list refcodes", secs, mib)
 secs, mib = benchlib.measure(h5lua .. " " .. quote(lookup))
 row("h5lua open, read one by name", secs, mib)
+secs, mib = benchlib.measure(h5lua .. " ls " .. quote(path .. ":/structures") .. " >/dev/null")
+row("h5lua ls FILE:/structures (all)", secs, mib)
+secs, mib = benchlib.measure(h5lua .. " " .. quote(explore_first))
+row("h5lua explore.ls, first 50", secs, mib)
+local p = io.popen(h5lua .. " " .. quote(complete))
+local first, cached = p:read("n", "n")
+p:close()
+io.write(string.format("  %-34s %9.3f s (first) %9.3f s (cached)\n",
+  string.format("REPL completion, %d members", N), first or -1, cached or -1))
 
 local py_list = script("list.py", string.format([[
 import h5py

@@ -3,10 +3,10 @@
 local h5 = require "h5"
 local helper = require "helper"
 
--- Under valgrind everything runs ~50 times slower (under ASan ~5): fewer
--- members there, and looser clocks.
+-- Under valgrind everything runs ~50 times slower: fewer members there.
+-- How fast ls is on wide groups is measured by `make bench`
+-- (tests/bench/wide_group_bench.lua), not here.
 local VALGRIND = os.getenv("H5LUA_VALGRIND") ~= nil
-local SLOW = VALGRIND and 50 or os.getenv("ASAN_OPTIONS") and 5 or 1
 local WIDE = VALGRIND and 10000 or 100000
 
 local command_files = require "command_files"
@@ -89,21 +89,18 @@ describe("h5lua ls #cli", function()
     assert.equal("h5lua: missing argument 'target'\n", r.stderr:match("[^\n]*\n$"))
   end)
 
-  it("lists a group of 10^5 members in seconds", function()
+  it("lists every member of a group of 10^5 members", function()
     local wide = helper.tmpfile("wide.h5")
     local f = h5.open(wide, "w", { libver = "latest" })
     f:create_group("t")
     local g = f:create_group("structures")
     for i = 1, WIDE do g:link("/t", string.format("R%06d", i)) end
     f:close()
-    -- CPU seconds, as /usr/bin/time counts them (the wall clock depends on the load).
-    local r = helper.sh("/usr/bin/time -f '%U %S' " .. helper.quote(helper.bin) .. " ls "
-      .. helper.quote(wide .. ":/structures"))
+    local r = helper.sh(helper.quote(helper.bin) .. " ls " .. helper.quote(wide .. ":/structures"))
     assert.equal(0, r.code, r.stderr)
     local _, n = r.stdout:gsub("\n", "")
     assert.equal(WIDE, n)
-    local user, sys = r.stderr:match("([%d.]+) ([%d.]+)\n$")
-    assert.is_true(tonumber(user) + tonumber(sys) < 8 * SLOW, r.stderr)
+    assert.equal("R000001/", r.stdout:match("^[^\n]*"):match("^R000001/"))
   end)
 
   describe("on every file of ../shared/data/hdf5-samples", function()

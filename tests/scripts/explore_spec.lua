@@ -5,10 +5,10 @@ local explore = require "h5lua.explore"
 local h5 = require "h5"
 local helper = require "helper"
 
--- Under valgrind everything runs ~50 times slower (under ASan ~5): fewer
--- members there, and looser clocks.
+-- Under valgrind everything runs ~50 times slower: fewer members there.
+-- How fast listing wide groups is, is measured by `make bench`
+-- (tests/bench/wide_group_bench.lua), not here.
 local VALGRIND = os.getenv("H5LUA_VALGRIND") ~= nil
-local SLOW = VALGRIND and 50 or os.getenv("ASAN_OPTIONS") and 5 or 1
 local WIDE = VALGRIND and 10000 or 100000
 
 -- Reading datasets needs the Dataset bindings (issue 3).
@@ -510,39 +510,30 @@ with h5py.File(%q, "r+") as f:
       f:close()
     end)
 
-    local function timed(fn)
-      local t = os.clock()
-      local r = fn()
-      return r, os.clock() - t
-    end
-
-    it("lists the first members fast and counts the rest", function()
+    it("lists the first members and counts the rest", function()
       with(wide, function(f)
-        local lines, t = timed(function() return explore.ls(f.structures, { limit = 50 }) end)
+        local lines = explore.ls(f.structures, { limit = 50 })
         assert.equal(51, #lines)
         assert.equal("R000001/  group (0 members)", lines[1])
         assert.equal(string.format("... %d more (%d members)", WIDE - 50, WIDE), lines[51])
-        assert.is_true(t < SLOW, "took " .. t .. " s")
       end)
     end)
 
     it("folds in a tree", function()
       with(wide, function(f)
-        local lines, t = timed(function() return explore.tree(f) end)
+        local lines = explore.tree(f)
         assert.same({ wide .. "  (2 members)", "├── structures/  {" .. WIDE .. " members}",
           "└── target/" }, lines)
-        assert.is_true(t < SLOW, "took " .. t .. " s")
       end)
     end)
 
     it("previews in a bounded number of lines", function()
       with(wide, function(f)
-        local text, t = timed(function() return explore.preview(f.structures, {}) end)
+        local text = explore.preview(f.structures, {})
         local _, n = text:gsub("\n", "")
         assert.equal(21, n)
         local last = string.format("\n  ... %d more (%d members)", WIDE - 20, WIDE)
         assert.equal(last, text:sub(-#last))
-        assert.is_true(t < SLOW, "took " .. t .. " s")
       end)
     end)
 

@@ -5,10 +5,10 @@ local repl = require "h5lua.repl"
 local h5 = require "h5"
 local helper = require "helper"
 
--- Under valgrind everything runs ~50 times slower (under ASan ~5): fewer
--- members there, and looser clocks.
+-- Under valgrind everything runs ~50 times slower: fewer members there.
+-- How fast completion is on wide groups is measured by `make bench`
+-- (tests/bench/wide_group_bench.lua), not here.
 local VALGRIND = os.getenv("H5LUA_VALGRIND") ~= nil
-local SLOW = VALGRIND and 50 or os.getenv("ASAN_OPTIONS") and 5 or 1
 local WIDE = VALGRIND and 10000 or 100000
 
 local GLOBALS = { "f", "h5", "ls", "cd", "pwd", "tree", "show", "find", "help" }
@@ -310,20 +310,14 @@ describe("h5lua.repl", function()
         f:close()
       end)
 
-      it("stays fast and bounded, keeping the prefix all matches share", function()
+      it("stays bounded, keeping the prefix all matches share", function()
         rawset(_G, "f", h5.open(wide))
-        local t = os.clock()
         local all = complete("f.structures.R")
-        local first = os.clock() - t
         assert.equal(repl.completion.limit + 1, #all)
         -- what all the names share (R000001 to R100000, or R010000 under valgrind)
         assert.equal(WIDE == 100000 and "f.structures.R" or "f.structures.R0", all[#all])
-        t = os.clock()
         assert.equal(100, #complete("f.structures.R0001"))
         assert.same({ "f.structures.R001234" }, complete("f.structures.R001234"))
-        local again = os.clock() - t
-        assert.is_true(first < SLOW, "first completion took " .. first .. " s")
-        assert.is_true(again < 0.2 * SLOW, "cached completions took " .. again .. " s")
       end)
 
       it("completes paths in strings the same way", function()

@@ -490,8 +490,14 @@ describe("h5lua.store", function()
           out:flush()
         end })
       ]], path, report))
-      helper.sh(string.format("(%s %s & pid=$!; sleep 1.5; kill -9 $pid; wait $pid) 2>/dev/null",
-        helper.quote(helper.bin), helper.quote(dir .. "/writer.lua")))
+      -- killed once it has reported two flushes (not after a fixed time,
+      -- which a slow machine may spend starting up)
+      helper.sh(string.format([[(%s %s & pid=$!
+        n=0
+        while [ "$(wc -l < %s 2>/dev/null || echo 0)" -lt 400 ] && [ $n -lt 3000 ]; do
+          sleep 0.01; n=$((n + 1)); done
+        kill -9 $pid; wait $pid) 2>/dev/null]],
+        helper.quote(helper.bin), helper.quote(dir .. "/writer.lua"), helper.quote(report)))
       local reported = {}
       for line in io.lines(report) do reported[#reported + 1] = line end
       assert.is_true(#reported >= 200, "only " .. #reported .. " reported")

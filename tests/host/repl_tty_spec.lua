@@ -53,11 +53,12 @@ function Term:screen(colours)
   return (s:gsub("\n+$", ""))
 end
 
---- Wait until the screen contains text (plain), up to 5 s; returns the screen.
+--- Wait until the screen contains text (plain), up to 30 s (generous: a
+-- loaded CI machine may be slow to start h5lua); returns the screen.
 -- (tmux drops trailing spaces: a prompt shows as ">")
 function Term:wait_for(text, colours)
   local screen
-  for _ = 1, 100 do
+  for _ = 1, 600 do
     screen = self:screen(colours)
     if screen:find(text, 1, true) then return screen end
     os.execute("sleep 0.05")

@@ -24,7 +24,7 @@ READLINE_LIBS = -lreadline
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARNINGS) $(SANITIZE) -fPIC -MMD -MP \
              $(CPPFLAGS_ALL) $(LUA_CFLAGS) $(HDF5_CFLAGS)
 
-DEB_PACKAGES = pkg-config libhdf5-dev liblua5.4-dev lua5.4 lua-cjson lua-argparse lua-lpeg \
+DEB_PACKAGES = pkg-config libhdf5-dev liblua5.4-dev lua5.4 lua-cjson lua-argparse \
                lua-filesystem lua-term lua-system lua-busted libreadline-dev liblzf-dev \
                hdf5-tools python3-h5py \
                python3-gemmi valgrind tmux time

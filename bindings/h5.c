@@ -401,5 +401,6 @@ int luaopen_h5(lua_State *L) {
   h5_open_filters(L);
   h5_open_dataset(L);
   h5_open_datatype(L);
+  h5_open_json(L);
   return 1;
 }

@@ -263,4 +263,7 @@ int h5_wants_filters(lua_State *L, int opts);
 /* dataset.c */
 void h5_open_dataset(lua_State *L);
 
+/* json.c: json_check and json_members in the module table on the stack top */
+void h5_open_json(lua_State *L);
+
 #endif

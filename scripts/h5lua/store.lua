@@ -14,8 +14,7 @@
 -- the seed's h5py code writes for the same input (see STORE.md).
 --
 -- raw_json is stored byte-for-byte as given: text is checked to be a JSON
--- object (without building a table when lpeg is available) but never
--- decoded and re-encoded.
+-- object (without building a table) but never decoded and re-encoded.
 --
 --   local store = require "h5lua.store"
 --   local s = store.open("structures.h5")
@@ -88,46 +87,10 @@ end
 -- JSON: checking text, encoding tables
 ---------------------------------------------------------------------------
 
--- An LPeg recogniser of one JSON object (RFC 8259, plus NaN, Infinity and
--- -Infinity, which Python's json reads and writes). It builds nothing, so it
--- is about twice as fast as decoding, and it also checks that strings are
--- UTF-8. Without lpeg, cjson.decode does the check.
-local recognise
-do
-  local ok, lpeg = pcall(require, "lpeg")
-  if ok and type(lpeg) == "table" then
-    local P, S, R, V = lpeg.P, lpeg.S, lpeg.R, lpeg.V
-    local ws = S" \t\r\n"^0
-    local digit = R"09"
-    local number = P"-"^-1 * (P"0" + R"19" * digit^0) * (P"." * digit^1)^-1
-      * (S"eE" * S"+-"^-1 * digit^1)^-1
-    local special = P"NaN" + P"-"^-1 * P"Infinity"
-    local hex = R("09", "af", "AF")
-    local escape = P"\\" * (S'"\\/bfnrt' + P"u" * hex * hex * hex * hex)
-    local cont = R"\128\191"
-    local utf8seq = R"\194\223" * cont + P"\224" * R"\160\191" * cont
-      + (R"\225\236" + R"\238\239") * cont * cont + P"\237" * R"\128\159" * cont
-      + P"\240" * R"\144\191" * cont * cont + R"\241\243" * cont * cont * cont
-      + P"\244" * R"\128\143" * cont * cont
-    local plain = R(" !", "#[", "]\127")^1
-    local str = P'"' * plain^-1 * ((escape + utf8seq) * plain^-1)^0 * P'"'
-    local scalar = str + number + P"true" + P"false" + P"null" + special
-    local member = str * ws * P":" * ws * V"value" * ws
-    local grammar = P{ "top",
-      top = ws * V"object" * ws * -1,
-      value = scalar + V"object" + V"array",
-      object = P"{" * ws * (member * (P"," * ws * member)^0)^-1 * P"}",
-      -- arrays of numbers (coordinates, cells) without a rule call per element
-      array = P"[" * ws * (number * ws * (P"," * ws * number * ws)^0 * P"]"
-        + (V"value" * ws * (P"," * ws * V"value" * ws)^0)^-1 * P"]"),
-    }
-    recognise = function(text)
-      local good, pos = pcall(lpeg.match, grammar, text)
-      if not good then return nil end  -- nested too deep for lpeg: let cjson judge
-      return pos ~= nil
-    end
-  end
-end
+-- h5.json_check recognises one JSON object (RFC 8259, plus NaN, Infinity
+-- and -Infinity, which Python's json reads and writes) in C, building
+-- nothing, and checks that strings are UTF-8.
+local json_check = h5.json_check
 
 -- cjson's message without a "file:line:" prefix.
 local function cjson_reason(text)
@@ -147,25 +110,15 @@ function store.check_json(text)
   if type(text) ~= "string" then
     return nil, "JSON must be a string or a table, got " .. type(text)
   end
-  if recognise then
-    local yes = recognise(text)
-    if yes then return true end
-    if yes == false then
-      -- say why, as precisely as we can
-      if text:find("\0", 1, true) then return nil, "JSON text contains a NUL byte" end
-      if not utf8.len(text) then return nil, "JSON text is not valid UTF-8" end
-      local why = cjson_reason(text)
-      if why then return nil, "invalid JSON: " .. why end
-      if not text:find("^%s*{") then return nil, "JSON text is not an object" end
-      return nil, "invalid JSON"
-    end
-  end
+  local good, at, reason = json_check(text)
+  if good then return true end
+  -- say why, as precisely as we can (in cjson's words when it objects too)
   if text:find("\0", 1, true) then return nil, "JSON text contains a NUL byte" end
   if not utf8.len(text) then return nil, "JSON text is not valid UTF-8" end
   local why = cjson_reason(text)
   if why then return nil, "invalid JSON: " .. why end
   if not text:find("^%s*{") then return nil, "JSON text is not an object" end
-  return true
+  return nil, format("invalid JSON: %s at character %d", reason, at)
 end
 
 -- Shortest "%.{15,16,17}g" that reads back as the same double; whole

@@ -22,6 +22,14 @@ local helper = require "helper"
 local h5 = require "h5"
 
 local ROWS = {
+  { "h5.json_check()",
+    "bad argument #1 to 'json_check' (string expected, got no value)" },
+  { "h5.json_check({})",
+    "bad argument #1 to 'json_check' (string expected, got table)" },
+  { "h5.json_members(nil)",
+    "bad argument #1 to 'json_members' (string expected, got nil)" },
+  { "h5.json_members(true)",
+    "bad argument #1 to 'json_members' (string expected, got boolean)" },
   { "h5.open()",
     "bad argument #1 to 'open' (string expected, got no value)" },
   { "h5.open(nil)",

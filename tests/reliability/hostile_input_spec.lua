@@ -41,7 +41,7 @@ describe("hostile input", function()
         .. "character 2" },
       { '{"a": "\\u12"}', "invalid JSON: Expected value but found invalid unicode escape code "
         .. "at character 8" },
-      { '{"a": 01}', "invalid JSON" },
+      { '{"a": 01}', "invalid JSON: expected ',' or '}' at character 8" },
       { '{"a": "\255\254"}', "JSON text is not valid UTF-8" },
       { '{"a": "caf\233"}', "JSON text is not valid UTF-8" },                -- Latin-1
       { '{"a": "\237\160\128"}', "JSON text is not valid UTF-8" },           -- a surrogate

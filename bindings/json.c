@@ -1,0 +1,297 @@
+/*
+ * json.c -- h5.json_check and h5.json_members: a JSON syntax scanner.
+ *
+ * The store checks every structure's JSON text before writing it, and
+ * organization schemes often need one or two top-level fields of each
+ * structure; both only need to *recognise* JSON, not build tables.  This
+ * scanner does that at memory speed (about 10x the LPeg grammars it
+ * replaces, 20x cjson.decode), building nothing.  It reads RFC 8259 plus
+ * NaN, Infinity and -Infinity (which Python's json reads and writes), and
+ * checks that strings are UTF-8 (no overlong forms, no surrogates).
+ * Decoding stays with lua-cjson.
+ */
+#include <string.h>
+
+#include "h5_internal.h"
+
+#define JSON_MAX_DEPTH 1000 /* as the store's cjson instance */
+
+typedef struct {
+  const unsigned char *s, *p, *end;
+  const char *why; /* first error, NULL while all is well */
+  int depth;
+} scanner;
+
+static int fail(scanner *sc, const char *why) {
+  if (!sc->why) sc->why = why;
+  return 0;
+}
+
+static void skip_ws(scanner *sc) {
+  while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\r' || *sc->p == '\t'))
+    sc->p++;
+}
+
+static int literal(scanner *sc, const char *word) {
+  size_t n = strlen(word);
+  if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
+    return fail(sc, "unexpected character");
+  sc->p += n;
+  return 1;
+}
+
+static int is_hex(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* One UTF-8 sequence starting at a byte >= 0x80 (RFC 3629's table). */
+static int utf8_sequence(scanner *sc) {
+  const unsigned char *p = sc->p;
+  size_t left = (size_t)(sc->end - p);
+  unsigned char c = p[0];
+  int n;
+  unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c == 0xE0) n = 3, lo = 0xA0;
+  else if (c == 0xED) n = 3, hi = 0x9F; /* no surrogates */
+  else if (c >= 0xE1 && c <= 0xEF) n = 3;
+  else if (c == 0xF0) n = 4, lo = 0x90;
+  else if (c >= 0xF1 && c <= 0xF3) n = 4;
+  else if (c == 0xF4) n = 4, hi = 0x8F;
+  else return fail(sc, "invalid UTF-8");
+  if (left < (size_t)n || p[1] < lo || p[1] > hi) return fail(sc, "invalid UTF-8");
+  for (int i = 2; i < n; i++)
+    if (p[i] < 0x80 || p[i] > 0xBF) return fail(sc, "invalid UTF-8");
+  sc->p += n;
+  return 1;
+}
+
+static int string(scanner *sc) {
+  sc->p++; /* the opening quote */
+  for (;;) {
+    /* the common run of plain ASCII characters */
+    while (sc->p < sc->end && *sc->p >= 0x20 && *sc->p < 0x80 && *sc->p != '"' && *sc->p != '\\')
+      sc->p++;
+    if (sc->p >= sc->end) return fail(sc, "unterminated string");
+    unsigned char c = *sc->p;
+    if (c == '"') {
+      sc->p++;
+      return 1;
+    }
+    if (c == '\\') {
+      if (sc->end - sc->p < 2) return fail(sc, "unterminated string");
+      unsigned char e = sc->p[1];
+      if (e == 'u') {
+        if (sc->end - sc->p < 6 || !is_hex(sc->p[2]) || !is_hex(sc->p[3]) || !is_hex(sc->p[4]) ||
+            !is_hex(sc->p[5]))
+          return fail(sc, "invalid \\u escape");
+        sc->p += 6;
+      } else if (strchr("\"\\/bfnrt", e) && e != '\0') {
+        sc->p += 2;
+      } else {
+        return fail(sc, "invalid escape");
+      }
+    } else if (c < 0x20) {
+      return fail(sc, c == 0 ? "NUL byte in a string" : "control character in a string");
+    } else if (!utf8_sequence(sc)) {
+      return 0;
+    }
+  }
+}
+
+static int digits(scanner *sc) {
+  const unsigned char *start = sc->p;
+  while (sc->p < sc->end && *sc->p >= '0' && *sc->p <= '9') sc->p++;
+  return sc->p > start ? 1 : fail(sc, "invalid number");
+}
+
+static int number(scanner *sc) {
+  if (*sc->p == '-') {
+    sc->p++;
+    if (sc->p < sc->end && *sc->p == 'I') return literal(sc, "Infinity");
+  }
+  if (sc->p >= sc->end) return fail(sc, "invalid number");
+  if (*sc->p == '0') sc->p++;
+  else if (!digits(sc)) return 0;
+  if (sc->p < sc->end && *sc->p == '.') {
+    sc->p++;
+    if (!digits(sc)) return 0;
+  }
+  if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
+    sc->p++;
+    if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-')) sc->p++;
+    if (!digits(sc)) return 0;
+  }
+  return 1;
+}
+
+static int value(scanner *sc);
+
+/* A container after its opening bracket; close is ']' or '}'. */
+static int container(scanner *sc, unsigned char close) {
+  if (++sc->depth > JSON_MAX_DEPTH) return fail(sc, "nested too deep");
+  sc->p++;
+  skip_ws(sc);
+  if (sc->p < sc->end && *sc->p == close) {
+    sc->p++;
+    sc->depth--;
+    return 1;
+  }
+  for (;;) {
+    if (close == '}') {
+      if (sc->p >= sc->end || *sc->p != '"') return fail(sc, "expected a string key");
+      if (!string(sc)) return 0;
+      skip_ws(sc);
+      if (sc->p >= sc->end || *sc->p != ':') return fail(sc, "expected ':'");
+      sc->p++;
+      skip_ws(sc);
+    }
+    if (!value(sc)) return 0;
+    skip_ws(sc);
+    if (sc->p >= sc->end) return fail(sc, "unexpected end of text");
+    if (*sc->p == ',') {
+      sc->p++;
+      skip_ws(sc);
+    } else if (*sc->p == close) {
+      sc->p++;
+      sc->depth--;
+      return 1;
+    } else {
+      return fail(sc, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+  }
+}
+
+static int value(scanner *sc) {
+  if (sc->p >= sc->end) return fail(sc, "unexpected end of text");
+  switch (*sc->p) {
+    case '{': return container(sc, '}');
+    case '[': return container(sc, ']');
+    case '"': return string(sc);
+    case 't': return literal(sc, "true");
+    case 'f': return literal(sc, "false");
+    case 'n': return literal(sc, "null");
+    case 'N': return literal(sc, "NaN");
+    case 'I': return literal(sc, "Infinity");
+    default:
+      if (*sc->p == '-' || (*sc->p >= '0' && *sc->p <= '9')) return number(sc);
+      return fail(sc, "unexpected character");
+  }
+}
+
+static void scanner_init(scanner *sc, const char *text, size_t len) {
+  sc->s = sc->p = (const unsigned char *)text;
+  sc->end = sc->s + len;
+  sc->why = NULL;
+  sc->depth = 0;
+}
+
+/* The whole text is one value and nothing else (whitespace aside). */
+static int whole_text(scanner *sc) {
+  skip_ws(sc);
+  if (!value(sc)) return 0;
+  skip_ws(sc);
+  return sc->p == sc->end ? 1 : fail(sc, "text after the JSON value");
+}
+
+/* Push false, the 1-based byte position where scanning stopped, the reason. */
+static int push_failure(lua_State *L, const scanner *sc) {
+  lua_pushboolean(L, 0);
+  lua_pushinteger(L, (lua_Integer)(sc->p - sc->s) + 1);
+  lua_pushstring(L, sc->why ? sc->why : "invalid JSON");
+  return 3;
+}
+
+/* h5.json_check(text) -> true | false, position, reason
+ * Is text one JSON object (UTF-8 throughout)? */
+static int json_check(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  scanner sc;
+  scanner_init(&sc, text, len);
+  skip_ws(&sc);
+  if (sc.p >= sc.end || *sc.p != '{') {
+    fail(&sc, "not an object");
+    return push_failure(L, &sc);
+  }
+  sc.p = sc.s;
+  if (!whole_text(&sc)) return push_failure(L, &sc);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* h5.json_members(text) -> {key1, first1, stop1, key2, ...} | false, position, reason
+ * The top-level members of a JSON object text, located without decoding:
+ * each key as written (with its quotes and escapes), and its value's first
+ * byte and the byte after it (1-based: text:sub(first, stop - 1) is the
+ * value's JSON).  The whole text is checked as json_check does. */
+static int json_members(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  scanner sc;
+  scanner_init(&sc, text, len);
+  skip_ws(&sc);
+  if (sc.p >= sc.end || *sc.p != '{') {
+    fail(&sc, "not an object");
+    return push_failure(L, &sc);
+  }
+  lua_createtable(L, 3 * 16, 0);
+  lua_Integer n = 0;
+  sc.depth = 1;
+  sc.p++;
+  skip_ws(&sc);
+  if (sc.p < sc.end && *sc.p == '}') {
+    sc.p++;
+  } else {
+    for (;;) {
+      if (sc.p >= sc.end || *sc.p != '"') {
+        fail(&sc, "expected a string key");
+        break;
+      }
+      const unsigned char *key = sc.p;
+      if (!string(&sc)) break;
+      lua_pushlstring(L, (const char *)key, (size_t)(sc.p - key));
+      lua_rawseti(L, -2, ++n);
+      skip_ws(&sc);
+      if (sc.p >= sc.end || *sc.p != ':') {
+        fail(&sc, "expected ':'");
+        break;
+      }
+      sc.p++;
+      skip_ws(&sc);
+      lua_pushinteger(L, (lua_Integer)(sc.p - sc.s) + 1);
+      lua_rawseti(L, -2, ++n);
+      if (!value(&sc)) break;
+      lua_pushinteger(L, (lua_Integer)(sc.p - sc.s) + 1);
+      lua_rawseti(L, -2, ++n);
+      skip_ws(&sc);
+      if (sc.p < sc.end && *sc.p == ',') {
+        sc.p++;
+        skip_ws(&sc);
+      } else if (sc.p < sc.end && *sc.p == '}') {
+        sc.p++;
+        break;
+      } else {
+        fail(&sc, sc.p < sc.end ? "expected ',' or '}'" : "unexpected end of text");
+        break;
+      }
+    }
+  }
+  if (!sc.why) {
+    skip_ws(&sc);
+    if (sc.p != sc.end) fail(&sc, "text after the JSON value");
+  }
+  if (sc.why) return push_failure(L, &sc);
+  return 1;
+}
+
+static const luaL_Reg json_funcs[] = {
+  {"json_check", json_check},
+  {"json_members", json_members},
+  {NULL, NULL}
+};
+
+/* Add the functions to the module table at the top of the stack. */
+void h5_open_json(lua_State *L) {
+  luaL_setfuncs(L, json_funcs, 0);
+}

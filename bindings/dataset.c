@@ -410,11 +410,82 @@ static const char *set_fill(lua_State *L, int opts, hid_t dcpl, hid_t ft, ids_t 
  * data: a Lua value, a (nested) table, an h5.Array, or h5.EMPTY.
  * Raises "bad argument #2" for bad options, "h5: cannot create dataset
  * '<path>': <reason>" for bad data and HDF5 failures. */
+/* The ids every scalar-string creation shares, made once: a variable-length
+ * UTF-8 string type, a scalar space, h5py's creation properties (no
+ * timestamps), a small conversion buffer, and link properties (parents
+ * created, ASCII or UTF-8 names).  Creating and closing these per call cost
+ * as much as the creation itself. */
+static struct {
+  hid_t type, space, dcpl, dxpl, lcpl_ascii, lcpl_utf8;
+} scalar_string;
+
+static int scalar_string_ids(void) {
+  if (scalar_string.type > 0 && H5Iis_valid(scalar_string.type) > 0) return 1;
+  scalar_string.type = h5_vlen_str_type();
+  scalar_string.space = H5Screate(H5S_SCALAR);
+  scalar_string.dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_obj_track_times(scalar_string.dcpl, 0);
+  scalar_string.dxpl = make_dxpl(1, scalar_string.type, scalar_string.type);
+  scalar_string.lcpl_ascii = h5_lcpl(1, "");
+  scalar_string.lcpl_utf8 = h5_lcpl(1, "\xc3\xa9");
+  return scalar_string.type >= 0 && scalar_string.space >= 0 && scalar_string.dcpl >= 0 &&
+         scalar_string.dxpl >= 0 && scalar_string.lcpl_ascii >= 0 && scalar_string.lcpl_utf8 >= 0;
+}
+
+int h5_cached_datatypes(void) {
+  return scalar_string.type > 0 && H5Iis_valid(scalar_string.type) > 0;
+}
+
+/* g:create_dataset(name, "text"): a scalar string, as h5py writes a str --
+ * the store writes one per structure, so this path does only what the
+ * creation needs; paths for messages are built only on failure. */
+static int create_scalar_string(lua_State *L, h5_handle *loc, const char *name) {
+  unsigned intent = 0;
+  hid_t fid = loc->kind == H5K_FILE ? loc->id : H5Iget_file_id(loc->id);
+  if (fid >= 0) {
+    H5Fget_intent(fid, &intent);
+    if (loc->kind != H5K_FILE) H5Fclose(fid);
+    if (!(intent & H5F_ACC_RDWR))
+      h5_check_writable(L, 1, lua_pushfstring(L, "create dataset '%s'", push_path(L, loc->id, name)));
+  }
+  if (!scalar_string_ids()) return luaL_error(L, "h5: cannot create string dataset types");
+  int ascii = 1;
+  for (const unsigned char *p = (const unsigned char *)name; ascii && *p; p++) ascii = *p < 0x80;
+  size_t len;
+  const char *text = lua_tolstring(L, 3, &len);
+  if (strlen(text) != len)
+    return luaL_error(L, "h5: cannot create dataset '%s': string contains a NUL byte (HDF5 "
+                      "strings cannot hold one)", push_path(L, loc->id, name));
+  h5_new_handle(L, H5_DATASET, H5K_DATASET, 1);  /* ..., dataset (closed) */
+  hid_t id = H5Dcreate2(loc->id, name, scalar_string.type, scalar_string.space,
+                        ascii ? scalar_string.lcpl_ascii : scalar_string.lcpl_utf8,
+                        scalar_string.dcpl, H5P_DEFAULT);
+  if (id < 0) {
+    const char *path = push_path(L, loc->id, name);
+    if (h5_link_exists(loc->id, name)) {
+      H5Eclear2(H5E_DEFAULT);
+      return luaL_error(L, "h5: cannot create dataset '%s': name already exists", path);
+    }
+    h5_push_error(L, "cannot create dataset '%s'", path);
+    return lua_error(L);
+  }
+  h5_set_id(L, -1, id);
+  if (H5Dwrite(id, scalar_string.type, H5S_ALL, H5S_ALL, scalar_string.dxpl, &text) < 0) {
+    h5_push_error(L, "cannot write dataset '%s'", push_path(L, loc->id, name));
+    h5_close_handle(lua_touserdata(L, -3));  /* never leave a half-made dataset behind */
+    H5Ldelete(loc->id, name, H5P_DEFAULT);
+    H5Eclear2(H5E_DEFAULT);
+    return lua_error(L);
+  }
+  return 1;
+}
+
 static int dset_create(lua_State *L) {
   h5_handle *loc = h5_check_location(L, 1);
   const char *name = h5_check_path(L, 2);
   luaL_checkany(L, 3);
   lua_settop(L, 3);
+  if (lua_type(L, 3) == LUA_TSTRING) return create_scalar_string(L, loc, name);
   if (!lua_istable(L, 3)) {  /* shorthand: the value itself */
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, 3);

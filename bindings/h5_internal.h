@@ -262,6 +262,8 @@ int h5_wants_filters(lua_State *L, int opts);
 
 /* dataset.c */
 void h5_open_dataset(lua_State *L);
+/* How many datatype ids the module keeps open for its own reuse (not leaks). */
+int h5_cached_datatypes(void);
 
 /* json.c: json_check and json_members in the module table on the stack top */
 void h5_open_json(lua_State *L);

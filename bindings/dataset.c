@@ -727,6 +727,40 @@ static int raise_read_error(lua_State *L, hid_t id, const char *path) {
   return lua_error(L);
 }
 
+static int push_string_thunk(lua_State *L) {
+  lua_pushstring(L, lua_touserdata(L, 1));
+  return 1;
+}
+
+/* d:read() of a scalar variable-length UTF-8 string (h5py's str, the
+ * store's raw_json): straight into a Lua string, without the general path's
+ * selection and buffer set-up.  Returns 0 (nothing pushed) for anything else
+ * and on failure, leaving it to the general path and its messages. */
+static int read_scalar_string(lua_State *L, h5_handle *h) {
+  hid_t ftype = H5Dget_type(h->id);
+  if (ftype < 0) return 0;
+  int fits = H5Tget_class(ftype) == H5T_STRING && H5Tis_variable_str(ftype) > 0 &&
+             H5Tget_cset(ftype) == H5T_CSET_UTF8;
+  H5Tclose(ftype);
+  if (!fits) return 0;
+  hid_t space = H5Dget_space(h->id);
+  fits = space >= 0 && H5Sget_simple_extent_type(space) == H5S_SCALAR;
+  if (space >= 0) H5Sclose(space);
+  if (!fits || !scalar_string_ids()) return 0;
+  char *text = NULL;
+  if (H5Dread(h->id, scalar_string.type, H5S_ALL, H5S_ALL, scalar_string.dxpl, &text) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return 0;
+  }
+  /* pushed under pcall: HDF5's copy is freed even when Lua runs out of memory */
+  lua_pushcfunction(L, push_string_thunk);
+  lua_pushlightuserdata(L, text ? text : (char *)"");
+  int status = lua_pcall(L, 1, 1, 0);
+  if (text) H5free_memory(text);
+  if (status != LUA_OK) return lua_error(L);
+  return 1;
+}
+
 /* d:read([sel1, sel2, ...]) -> value | Array | table | h5.EMPTY
  * Scalars (and selections of one element) read as Lua values, numbers as an
  * h5.Array, strings, records and other types as (nested) tables.  Each sel
@@ -735,6 +769,7 @@ static int raise_read_error(lua_State *L, hid_t id, const char *path) {
 static int dset_read(lua_State *L) {
   h5_handle *h = check_dataset(L, 1);
   int nsel = lua_gettop(L) - 1;
+  if (nsel == 0 && read_scalar_string(L, h)) return 1;
   const char *path = push_dset_name(L, h->id);
   hsize_t dims[H5S_MAX_RANK];
   H5S_class_t cls;

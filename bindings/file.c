@@ -57,6 +57,25 @@ static const char *apply_options(lua_State *L, int opts, hid_t fapl, hid_t fcpl)
     }
   }
   lua_pop(L, 1);
+  if (lua_getfield(L, opts, "meta_cache") != LUA_TNIL) {
+    /* HDF5's metadata cache grows to 32 MiB on a scan of many small
+     * objects (each string's global heap collection stays cached); a
+     * smaller cap bounds the memory of long scans and does not slow them */
+    lua_Integer max = lua_tointeger(L, -1);
+    if (!lua_isinteger(L, -1) || max < 1024 || max > (128 << 20))
+      return "option 'meta_cache' must be a size in bytes from 1024 to 134217728 (128 MiB)";
+    H5AC_cache_config_t c;
+    memset(&c, 0, sizeof c);
+    c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Pget_mdc_config(fapl, &c) < 0) return "cannot read the metadata cache settings";
+    c.max_size = (size_t)max;
+    c.min_size = c.max_size < (1 << 20) ? c.max_size : (1 << 20);
+    c.set_initial_size = 1;
+    c.initial_size = c.max_size < (2 << 20) ? c.max_size : (2 << 20);
+    if (c.max_decrement > c.max_size) c.max_decrement = c.max_size;
+    if (H5Pset_mdc_config(fapl, &c) < 0) return "cannot set the metadata cache size";
+  }
+  lua_pop(L, 1);
   if (lua_getfield(L, opts, "track_order") != LUA_TNIL && lua_toboolean(L, -1)) {
     H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
     H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
@@ -78,7 +97,7 @@ static int is_directory(const char *path) {
 /* h5.open(path[, mode[, opts]]) -> File
  * mode: "r" (default), "r+", "w", "w-" or "x", "a" -- h5py's semantics.
  * opts: libver, driver ("sec2" | "core", backing_store), locking, track_order,
- * journal (writers: a kill -9 rolls the file back to its last flush, see
+ * meta_cache (the metadata cache's largest size in bytes), journal (writers: a kill -9 rolls the file back to its last flush, see
  * journal.c).  Any mode first rolls back what a killed journaled writer left.
  * Raises "h5: cannot open '<path>' ...: <reason>". */
 static int file_open(lua_State *L) {
@@ -217,7 +236,7 @@ static int file_tostring(lua_State *L) {
   return 1;
 }
 
-/* Properties: filename, mode, size, name, file, kind, attrs, libver. */
+/* Properties: filename, mode, size, name, file, kind, attrs, meta_cache, libver. */
 static int file_property(lua_State *L, h5_handle *h, const char *key) {
   if (strcmp(key, "filename") == 0) {
     push_filename(L, h->id);
@@ -237,6 +256,12 @@ static int file_property(lua_State *L, h5_handle *h, const char *key) {
     lua_pushliteral(L, "file");
   } else if (strcmp(key, "attrs") == 0) {
     h5_push_attrs(L, 1);
+  } else if (strcmp(key, "meta_cache") == 0) {
+    H5AC_cache_config_t c;
+    memset(&c, 0, sizeof c);
+    c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Fget_mdc_config(h->id, &c) < 0) return h5_raise(L, "cannot get the metadata cache size");
+    lua_pushinteger(L, (lua_Integer)c.max_size);
   } else if (strcmp(key, "libver") == 0) {
     H5F_libver_t low, high;
     hid_t fapl = H5Fget_access_plist(h->id);

@@ -66,12 +66,21 @@ static int utf8_sequence(scanner *sc) {
   return 1;
 }
 
+/* Printable ASCII other than '"' and '\\': what most of a string is. */
+static unsigned char plain_char[256];
+
+static void init_plain_chars(void) {
+  for (int c = 0x20; c < 0x80; c++) plain_char[c] = c != '"' && c != '\\';
+}
+
 static int string(scanner *sc) {
   sc->p++; /* the opening quote */
   for (;;) {
-    /* the common run of plain ASCII characters */
-    while (sc->p < sc->end && *sc->p >= 0x20 && *sc->p < 0x80 && *sc->p != '"' && *sc->p != '\\')
-      sc->p++;
+    /* the common run of plain ASCII characters, four at a time */
+    while (sc->end - sc->p >= 4 && plain_char[sc->p[0]] && plain_char[sc->p[1]] &&
+           plain_char[sc->p[2]] && plain_char[sc->p[3]])
+      sc->p += 4;
+    while (sc->p < sc->end && plain_char[*sc->p]) sc->p++;
     if (sc->p >= sc->end) return fail(sc, "unterminated string");
     unsigned char c = *sc->p;
     if (c == '"') {
@@ -293,5 +302,6 @@ static const luaL_Reg json_funcs[] = {
 
 /* Add the functions to the module table at the top of the stack. */
 void h5_open_json(lua_State *L) {
+  init_plain_chars();
   luaL_setfuncs(L, json_funcs, 0);
 }

@@ -246,7 +246,7 @@ end
 -- ======================================================================
 
 local PROPS = {
-  ["h5.File"] = { "attrs", "file", "filename", "kind", "libver", "mode", "name", "size" },
+  ["h5.File"] = { "attrs", "file", "filename", "kind", "libver", "meta_cache", "mode", "name", "size" },
   ["h5.Group"] = { "attrs", "file", "kind", "name" },
   ["h5.Dataset"] = { "attrs", "chunks", "compression", "compression_opts", "dtype", "file",
     "fillvalue", "fletcher32", "kind", "maxshape", "name", "nbytes", "ndim", "scaleoffset",

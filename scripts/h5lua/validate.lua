@@ -164,7 +164,7 @@ function validate.file(file, opts)
   local f, owned = nil, false
   if path then
     report.file_size_mb = round2(file_size(path) / (1024 * 1024))
-    local ok, opened = pcall(h5.open, path, "r")
+    local ok, opened = pcall(h5.open, path, "r", { meta_cache = require("h5lua.store").META_CACHE })
     if not ok then
       add("open", "error", "/", "Failed to open file: " .. tostring(opened))
     else

@@ -126,11 +126,39 @@ if arg and arg[1] == "child" then
       opts.json_storage = "compressed"
     end
     local s = store.open(out, opts)
-    local rf, df = assert(io.open(refs)), assert(io.open(jsonl))
+    -- Lines are read in 64 KiB blocks and split with string.find (memchr):
+    -- f:read("l") reads a character at a time, 14 us for a 4.7 KB line,
+    -- where C's getline takes 1.
+    local function lines_of(path)
+      local f = assert(io.open(path, "rb"))
+      local buf, pos = "", 1
+      return function()
+        while true do
+          local nl = buf:find("\n", pos, true)
+          if nl then
+            local line = buf:sub(pos, nl - 1)
+            pos = nl + 1
+            return line
+          end
+          local more = f:read(65536)
+          if not more then
+            f:close()
+            if pos <= #buf then
+              local line = buf:sub(pos)
+              buf, pos = "", 1
+              return line
+            end
+            return nil
+          end
+          buf, pos = buf:sub(pos) .. more, 1
+        end
+      end
+    end
+    local next_ref, next_json = lines_of(refs), lines_of(jsonl)
     local result = s:write_many(function()
-      local r = rf:read("l")
+      local r = next_ref()
       if r then
-        local j = df:read("l")
+        local j = next_json()
         bytes = bytes + #j
         return r, j
       end

@@ -332,7 +332,13 @@ end
 -- @treturn[1] integer the International Tables number
 -- @treturn[2] nil
 -- @treturn[2] string why: "not a space group symbol: 'X'"
+-- Numbers of symbols already looked up (a scan meets the same few dozen
+-- symbols again and again); bounded, since symbols come from files.
+local known, nknown = {}, 0
+
 function spacegroups.number(symbol)
+  local hit = known[symbol]
+  if hit then return hit end
   local t = type(symbol)
   if t == "number" then
     local n = math.tointeger(symbol)
@@ -349,7 +355,11 @@ function spacegroups.number(symbol)
     local short = shorten_full(symbol)
     n = short and BY_KEY[spacegroups.key(short)]
   end
-  if n then return n end
+  if n then
+    if nknown >= 4096 then known, nknown = {}, 0 end
+    known[symbol], nknown = n, nknown + 1
+    return n
+  end
   return nil, string.format("not a space group symbol: '%s'", symbol)
 end
 

@@ -251,6 +251,35 @@ describe("h5lua.validate", function()
       }, of_rule(only(path, "json_parses"), "json_parses"))
     end)
 
+    it("json_parses gives the same findings with or without decoding the tables", function()
+      -- alone it only checks syntax (h5.json_check, cjson for what that refuses); next to
+      -- a structure check every text is decoded
+      local path = make_store({ { "BAD", '{"identifier": ' }, { "LIST", "[1]" },
+        { "CTRL", '{"a": "x\1y"}' }, { "DEEP", "{\"a\":" .. ("["):rep(1200) .. ("]"):rep(1200) .. "}" },
+        { "LATIN", '{"a": "caf\233"}' }, { "OK", good("OK") } })
+      local alone = of_rule(only(path, "json_parses"), "json_parses")
+      local along = of_rule(validate.file(path, { rules = { "json_parses", "required_fields" } }),
+        "json_parses")
+      assert.same(along, alone)
+      assert.equal(3, #alone)  -- BAD, LIST, DEEP: not OK, nor LATIN and CTRL, which cjson reads
+    end)
+
+    it("hands raw checks the decoded table unless they say decoded = false", function()
+      local path = make_store()
+      local seen = {}
+      validate.file(path, { rules = { "json_parses" }, extra_rules = {
+        { name = "wants", severity = "warning",
+          raw = function(_, refcode, _, structure) seen[refcode] = type(structure) end },
+      } })
+      assert.same({ AAA = "table", BBB = "table", CCC = "table" }, seen)
+      seen = {}
+      validate.file(path, { rules = { "json_parses" }, extra_rules = {
+        { name = "skips", severity = "warning", decoded = false,
+          raw = function(_, refcode, _, structure) seen[refcode] = type(structure) end },
+      } })
+      assert.same({ AAA = "nil", BBB = "nil", CCC = "nil" }, seen)
+    end)
+
     it("metadata_creation_date warns about /metadata without creation_date", function()
       local path = make_store()
       local f = h5.open(path, "r+")

@@ -4,6 +4,7 @@ return {
   name = "raw_json_readable",
   severity = "error",
   description = "Every raw_json reads back without an HDF5 error.",
+  decoded = false,
   raw = function(raw, refcode, report, _, why)
     if raw == nil and why and why:find("^cannot be read: ") then
       report(string.format("Structure %s %s", refcode, why), "/structures/" .. refcode

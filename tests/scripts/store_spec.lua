@@ -420,6 +420,23 @@ describe("h5lua.store", function()
       s:close()
     end)
 
+    it("finds the refcode field of a JSON line as cjson would read it", function()
+      local dir = helper.tmpdir()
+      helper.write_file(dir .. "/in.jsonl", table.concat({
+        '{"ref\\u0063ode": "ESC", "v": 1}',              -- an escaped key
+        '{"x": {"refcode": "NESTED"}, "identifier": "TOP"}', -- top level only
+        '{"refcode": "FIRST", "refcode": "LAST"}',         -- the last one wins
+        '{"refcode": 12}',                                 -- not a string
+        '{"identifier": "CAF\xc3\x89"}',                 -- UTF-8 text
+      }, "\n"))
+      local s = new_store()
+      local r = s:write_many(dir .. "/in.jsonl", { on_error = "collect" })
+      assert.same({ { refcode = dir .. "/in.jsonl:4", error = "no refcode or identifier field" } },
+        r.failed)
+      assert.same({ "CAF\xc3\x89", "ESC", "LAST", "TOP" }, s:refcodes())
+      s:close()
+    end)
+
     it("reads a directory of REFCODE.json files byte for byte", function()
       local dir = helper.tmpdir()
       helper.write_file(dir .. "/QUARTZ.json", '{"q": 1}\n')

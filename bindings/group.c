@@ -155,9 +155,6 @@ static int group_create_group(lua_State *L) {
                                                    luaL_tolstring(L, -1, NULL)));
     }
   }
-  if (h5_link_exists(h->id, name))
-    return luaL_error(L, "h5: cannot create group '%s': name already exists", full);
-  H5Eclear2(H5E_DEFAULT);
   int track = 0;
   if (lua_istable(L, 3)) {
     lua_getfield(L, 3, "track_order");
@@ -171,11 +168,20 @@ static int group_create_group(lua_State *L) {
     H5Pset_attr_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
   }
   hid_t lcpl = h5_lcpl(1, name);
+  /* created first, asked why only on failure: a lookup before would cost a
+   * second search of a big group (the store creates one group per structure) */
   hid_t id = H5Gcreate2(h->id, name, lcpl, gcpl, H5P_DEFAULT);
-  if (id < 0) h5_push_error(L, "cannot create group '%s'", full);
   H5Pclose(lcpl);
   H5Pclose(gcpl);
-  if (id < 0) return lua_error(L);
+  if (id < 0) {
+    h5_push_error(L, "cannot create group '%s'", full);  /* before the walk resets the stack */
+    if (h5_link_exists(h->id, name)) {
+      H5Eclear2(H5E_DEFAULT);
+      return luaL_error(L, "h5: cannot create group '%s': name already exists", full);
+    }
+    H5Eclear2(H5E_DEFAULT);
+    return lua_error(L);
+  }
   h5_set_id(L, -1, id);
   return 1;
 }

@@ -564,18 +564,24 @@ end
 -- Write text (already checked) under refcode; all-or-nothing.
 local function put(self, refcode, text)
   local structures = self.structures
-  if not structures:exists(refcode) then
-    -- a new structure: one call makes the group (with its final name, as
-    -- h5py does, so files stay byte-identical) and the dataset; if anything
-    -- fails, the group, which was not there before, is removed again
-    local ok, err = pcall(create_json_dataset, self, structures, refcode .. "/raw_json", text)
+  -- a new structure: its group, then the dataset in it, as h5py does (so
+  -- files stay byte-identical); creating first spares a lookup of the big
+  -- /structures group (create_group says "name already exists" when it is
+  -- there). If the dataset fails, the group, which was not there before, is
+  -- removed again.
+  local created, g = pcall(structures.create_group, structures, refcode)
+  if created then
+    local ok, err = pcall(create_json_dataset, self, g, "raw_json", text)
+    g:close()
     if not ok then
-      if structures:exists(refcode) then pcall(structures.delete, structures, refcode) end
+      pcall(structures.delete, structures, refcode)
       error(err, 0)
     end
     return
   end
-  local g = structures:get(refcode)
+  if not structures:link_info(refcode) then error(g, 0) end  -- a real failure
+  g = structures:get(refcode)
+  if not g then error(format("'/structures/%s' is a dangling link", refcode), 0) end
   local kind = g.kind
   if kind ~= "group" then
     g:close()

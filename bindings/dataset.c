@@ -426,8 +426,8 @@ static int scalar_string_ids(void) {
   scalar_string.dcpl = H5Pcreate(H5P_DATASET_CREATE);
   H5Pset_obj_track_times(scalar_string.dcpl, 0);
   scalar_string.dxpl = make_dxpl(1, scalar_string.type, scalar_string.type);
-  scalar_string.lcpl_ascii = h5_lcpl(1, "");
-  scalar_string.lcpl_utf8 = h5_lcpl(1, "\xc3\xa9");
+  scalar_string.lcpl_ascii = h5_lcpl_cset(1, 0);
+  scalar_string.lcpl_utf8 = h5_lcpl_cset(1, 1);
   return scalar_string.type >= 0 && scalar_string.space >= 0 && scalar_string.dcpl >= 0 &&
          scalar_string.dxpl >= 0 && scalar_string.lcpl_ascii >= 0 && scalar_string.lcpl_utf8 >= 0;
 }
@@ -440,17 +440,9 @@ int h5_cached_datatypes(void) {
  * the store writes one per structure, so this path does only what the
  * creation needs; paths for messages are built only on failure. */
 static int create_scalar_string(lua_State *L, h5_handle *loc, const char *name) {
-  unsigned intent = 0;
-  hid_t fid = loc->kind == H5K_FILE ? loc->id : H5Iget_file_id(loc->id);
-  if (fid >= 0) {
-    H5Fget_intent(fid, &intent);
-    if (loc->kind != H5K_FILE) H5Fclose(fid);
-    if (!(intent & H5F_ACC_RDWR))
-      h5_check_writable(L, 1, lua_pushfstring(L, "create dataset '%s'", push_path(L, loc->id, name)));
-  }
+  if (!h5_is_writable(loc))
+    h5_check_writable(L, 1, lua_pushfstring(L, "create dataset '%s'", push_path(L, loc->id, name)));
   if (!scalar_string_ids()) return luaL_error(L, "h5: cannot create string dataset types");
-  int ascii = 1;
-  for (const unsigned char *p = (const unsigned char *)name; ascii && *p; p++) ascii = *p < 0x80;
   size_t len;
   const char *text = lua_tolstring(L, 3, &len);
   if (strlen(text) != len)
@@ -458,7 +450,7 @@ static int create_scalar_string(lua_State *L, h5_handle *loc, const char *name) 
                       "strings cannot hold one)", push_path(L, loc->id, name));
   h5_new_handle(L, H5_DATASET, H5K_DATASET, 1);  /* ..., dataset (closed) */
   hid_t id = H5Dcreate2(loc->id, name, scalar_string.type, scalar_string.space,
-                        ascii ? scalar_string.lcpl_ascii : scalar_string.lcpl_utf8,
+                        h5_is_ascii(name) ? scalar_string.lcpl_ascii : scalar_string.lcpl_utf8,
                         scalar_string.dcpl, H5P_DEFAULT);
   if (id < 0) {
     const char *path = push_path(L, loc->id, name);

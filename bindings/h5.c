@@ -277,26 +277,37 @@ done:
 int h5_path_exists(hid_t loc, const char *path) { return walk_path(loc, path, 1); }
 int h5_link_exists(hid_t loc, const char *path) { return walk_path(loc, path, 0); }
 
-hid_t h5_lcpl(int create_intermediate, const char *name) {
+int h5_is_ascii(const char *name) {
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+    if (*p >= 0x80) return 0;
+  return 1;
+}
+
+hid_t h5_lcpl_cset(int create_intermediate, int utf8) {
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   if (lcpl < 0) return lcpl;
-  /* UTF-8 only for names that need it, as h5py: an ASCII-flagged link keeps
-   * old-style groups, so files stay byte-identical to h5py's */
-  int ascii = 1;
-  for (const unsigned char *p = (const unsigned char *)name; ascii && *p; p++) ascii = *p < 0x80;
-  if (!ascii) H5Pset_char_encoding(lcpl, H5T_CSET_UTF8);
+  if (utf8) H5Pset_char_encoding(lcpl, H5T_CSET_UTF8);
   if (create_intermediate) H5Pset_create_intermediate_group(lcpl, 1);
   return lcpl;
 }
 
-void h5_check_writable(lua_State *L, int obj_idx, const char *what) {
-  h5_handle *h = h5_check_object(L, obj_idx);
+hid_t h5_lcpl(int create_intermediate, const char *name) {
+  /* UTF-8 only for names that need it, as h5py: an ASCII-flagged link keeps
+   * old-style groups, so files stay byte-identical to h5py's */
+  return h5_lcpl_cset(create_intermediate, !h5_is_ascii(name));
+}
+
+int h5_is_writable(const h5_handle *h) {
   unsigned intent = 0;
   hid_t fid = h->kind == H5K_FILE ? h->id : H5Iget_file_id(h->id);
-  if (fid < 0) return;
+  if (fid < 0) return 1;  /* HDF5 itself will say what is wrong */
   H5Fget_intent(fid, &intent);
   if (h->kind != H5K_FILE) H5Fclose(fid);
-  if (!(intent & H5F_ACC_RDWR))
+  return (intent & H5F_ACC_RDWR) != 0;
+}
+
+void h5_check_writable(lua_State *L, int obj_idx, const char *what) {
+  if (!h5_is_writable(h5_check_object(L, obj_idx)))
     luaL_error(L, "h5: cannot %s: the file is open read-only (open it with mode 'r+' or 'a')",
                what);
 }

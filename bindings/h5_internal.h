@@ -121,10 +121,16 @@ void h5_new_metatable(lua_State *L, const char *tname, const luaL_Reg *meta,
 int h5_get_method(lua_State *L, const char *tname, int key_idx);
 /* The write check shared by all mutating methods (read-only files). */
 void h5_check_writable(lua_State *L, int obj_idx, const char *what);
+/* Is the object's file open for writing?  (h5_check_writable without the
+ * message, for paths that build it only when needed.) */
+int h5_is_writable(const h5_handle *h);
 
 /* Property-list with the module's defaults for creating link name (UTF-8
  * when the name is not ASCII, as h5py; intermediate groups when asked). */
 hid_t h5_lcpl(int create_intermediate, const char *name);
+/* The same for a name known to be ASCII (utf8 = 0) or not (utf8 = 1). */
+hid_t h5_lcpl_cset(int create_intermediate, int utf8);
+int h5_is_ascii(const char *name);
 
 /* ---- types.c: Lua values <-> HDF5 types and buffers --------------------- */
 

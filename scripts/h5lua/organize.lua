@@ -39,7 +39,6 @@ local organize = {}
 local RESERVED = { structures = true, metadata = true, processing_log = true }
 
 local decode = cjson.decode
-local json_members = require("h5").json_members
 
 ---------------------------------------------------------------------------
 -- Bucket names
@@ -167,7 +166,11 @@ end
 -- Running a scheme
 ---------------------------------------------------------------------------
 
-local function store_module() return require "h5lua.store" end
+local store_loaded  -- required on first use: h5lua.store requires this module too
+local function store_module()
+  store_loaded = store_loaded or require "h5lua.store"
+  return store_loaded
+end
 
 local function merged_options(scheme, opts)
   local out = {}
@@ -229,9 +232,8 @@ function organize.decode(raw, why)
 end
 
 --- Decode only some top-level fields of a structure's JSON, checking the
--- whole text (h5.json_members, which builds nothing, at a tenth of the cost
--- of cjson.decode); falls back to `organize.decode` (the whole table) when
--- the text needs cjson's judgement.
+-- whole text (store.decode_fields); falls back to `organize.decode` (the
+-- whole table) when the text needs cjson's judgement.
 -- @tparam string|nil raw
 -- @tparam table fields names of top-level fields
 -- @tparam[opt] string why the store's reason when raw is nil
@@ -239,21 +241,9 @@ end
 -- @treturn[2] nil
 -- @treturn[2] string as `organize.decode`
 function organize.decode_fields(raw, fields, why)
-  local list = raw ~= nil and json_members(raw)
-  if not list then return organize.decode(raw, why) end
-  local out = {}
-  for i = 1, #list, 3 do
-    local key = list[i]
-    key = key:find("\\", 1, true) and decode(key) or key:sub(2, -2)
-    for _, f in ipairs(fields) do
-      if f == key then
-        local ok, v = pcall(decode, raw:sub(list[i + 1], list[i + 2] - 1))
-        if not ok then return organize.decode(raw, why) end
-        out[key] = v
-      end
-    end
-  end
-  return out
+  local out = raw ~= nil and store_module().decode_fields(raw, fields)
+  if out then return out end
+  return organize.decode(raw, why)
 end
 
 local function open_store(file, mode)

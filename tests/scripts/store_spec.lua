@@ -609,6 +609,20 @@ describe("h5lua.store", function()
     end)
   end)
 
+  describe("decode_fields()", function()
+    it("decodes only the named top-level fields, the last of duplicates", function()
+      assert.same({ a = { 1, 2 }, c = "x" }, store.decode_fields(
+        '{"a": [1, 2], "b": {"a": 3}, "\\u0063": "y", "c": "x"}', { "a", "c", "z" }))
+      assert.same({}, store.decode_fields('{"b": 1}', { "a" }))
+    end)
+
+    it("gives nil for text the scanner refuses, to be decoded whole", function()
+      assert.is_nil(store.decode_fields('{"a": 1,}', { "a" }))
+      assert.is_nil(store.decode_fields("[1]", { "a" }))
+      assert.is_nil(store.decode_fields('{"a": "caf\233"}', { "a" }))
+    end)
+  end)
+
   describe("encode_json() and check_json()", function()
     it("round-trip the floats cjson would shorten", function()
       local x = 0.1 + 0.2

@@ -116,9 +116,13 @@ static int file_open(lua_State *L) {
   lua_settop(L, 3);
   if (is_directory(path))
     return luaL_error(L, "h5: cannot open '%s': is a directory", path);
-  if (h5_journal_recover(path) < 0)
+  int recovered = h5_journal_recover(path);
+  if (recovered < 0)
     return luaL_error(L, "h5: cannot open '%s': rolling back an interrupted write failed: %s",
                       path, strerror(errno));
+  if (recovered == 2 && (m == H5M_R || m == H5M_RW))
+    return luaL_error(L, "h5: cannot open '%s': its writer was killed before its first "
+                         "flush, so it never held anything; the partial file was removed", path);
   if (m == H5M_A) m = file_exists(path) ? H5M_RW : H5M_X;
 
   h5_handle *h = h5_new_handle(L, H5_FILE, H5K_FILE, 0);  /* closed until opened */

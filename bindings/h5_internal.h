@@ -70,7 +70,8 @@ int h5_journal_use(hid_t fapl);
  * writer rolls back to.  0 (also for other drivers), or -1 with errno. */
 int h5_journal_commit(hid_t fid);
 /* Before opening path: roll back what a killed journaled writer left.
- * 1 restored, 0 nothing to do (or in use), -1 I/O error with errno. */
+ * 1 restored, 2 removed (never committed), 0 nothing to do (or in use),
+ * -1 I/O error with errno. */
 int h5_journal_recover(const char *path);
 
 /* ---- h5.c: handles, lifetime, shared helpers ---------------------------- */

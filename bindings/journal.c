@@ -163,8 +163,9 @@ static int journal_commit_file(journal_file *f) {
 }
 
 /* Undo what a killed writer left since its last commit.  Returns 1 when the
- * file was restored (or removed: it was never committed), 0 when there was
- * nothing to do or the file is in use, -1 on an I/O error (errno set). */
+ * file was restored, 2 when it was removed (killed before its first commit,
+ * so it never held anything), 0 when there was nothing to do or the file is
+ * in use, -1 on an I/O error (errno set). */
 int h5_journal_recover(const char *path) {
   char *jpath = journal_path(path);
   if (!jpath) return 0;
@@ -242,6 +243,7 @@ int h5_journal_recover(const char *path) {
     if (result == 1) {
       if (committed == 0) {
         unlink(path);  /* killed before its first commit: it never existed */
+        result = 2;
       } else if (ftruncate(fd, (off_t)committed) < 0) {
         result = -1;
       }

@@ -96,7 +96,9 @@ with h5py.File(%q, "r") as f:
     ]], path))
     assert.is_true(procs.exists(path))
     assert.has_error(function() h5.open(path, "r") end,
-      "h5: cannot open '" .. path .. "' for reading: no such file or directory")
+      "h5: cannot open '" .. path .. "': its writer was killed before its first flush, "
+      .. "so it never held anything; the partial file was removed")
+    assert.is_false(procs.exists(path))
     assert.is_false(procs.exists(path .. ".journal"))
     -- and mode "a" starts afresh
     local f = h5.open(path, "a", { journal = true })

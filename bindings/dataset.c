@@ -77,17 +77,6 @@ static h5_handle *check_dataset(lua_State *L, int idx) {
   return h5_check(L, idx, H5_DATASET);
 }
 
-/* Push "<location path>/<name>" (name itself when absolute). */
-static const char *push_path(lua_State *L, hid_t loc, const char *name) {
-  if (name[0] == '/') return lua_pushstring(L, name);
-  h5_push_name(L, loc);
-  const char *base = lua_tostring(L, -1);
-  size_t len = strlen(base);
-  lua_pushfstring(L, "%s%s%s", base, len && base[len - 1] == '/' ? "" : "/", name);
-  lua_remove(L, -2);
-  return lua_tostring(L, -1);
-}
-
 static const char *push_dset_name(lua_State *L, hid_t id) {
   h5_push_name(L, id);
   return lua_tostring(L, -1);
@@ -412,11 +401,10 @@ static const char *set_fill(lua_State *L, int opts, hid_t dcpl, hid_t ft, ids_t 
  * '<path>': <reason>" for bad data and HDF5 failures. */
 /* The ids every scalar-string creation shares, made once: a variable-length
  * UTF-8 string type, a scalar space, h5py's creation properties (no
- * timestamps), a small conversion buffer, and link properties (parents
- * created, ASCII or UTF-8 names).  Creating and closing these per call cost
- * as much as the creation itself. */
+ * timestamps) and a small conversion buffer.  Creating and closing these per
+ * call cost as much as the creation itself. */
 static struct {
-  hid_t type, space, dcpl, dxpl, lcpl_ascii, lcpl_utf8;
+  hid_t type, space, dcpl, dxpl;
 } scalar_string;
 
 static int scalar_string_ids(void) {
@@ -426,49 +414,86 @@ static int scalar_string_ids(void) {
   scalar_string.dcpl = H5Pcreate(H5P_DATASET_CREATE);
   H5Pset_obj_track_times(scalar_string.dcpl, 0);
   scalar_string.dxpl = make_dxpl(1, scalar_string.type, scalar_string.type);
-  scalar_string.lcpl_ascii = h5_lcpl_cset(1, 0);
-  scalar_string.lcpl_utf8 = h5_lcpl_cset(1, 1);
   return scalar_string.type >= 0 && scalar_string.space >= 0 && scalar_string.dcpl >= 0 &&
-         scalar_string.dxpl >= 0 && scalar_string.lcpl_ascii >= 0 && scalar_string.lcpl_utf8 >= 0;
+         scalar_string.dxpl >= 0;
 }
 
 int h5_cached_datatypes(void) {
   return scalar_string.type > 0 && H5Iis_valid(scalar_string.type) > 0;
 }
 
+/* Push the first of name's parent groups ("a", "a/b" for "a/b/c") that does
+ * not exist yet and return 1, or push nothing and return 0. */
+static int push_first_missing_parent(lua_State *L, hid_t loc, const char *name) {
+  for (const char *p = strchr(name + 1, '/'); p; p = strchr(p + 1, '/')) {
+    lua_pushlstring(L, name, (size_t)(p - name));
+    if (!h5_link_exists(loc, lua_tostring(L, -1))) {
+      H5Eclear2(H5E_DEFAULT);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return 0;
+}
+
 /* g:create_dataset(name, "text"): a scalar string, as h5py writes a str --
- * the store writes one per structure, so this path does only what the
- * creation needs; paths for messages are built only on failure. */
+ * the store writes one per structure, "<refcode>/raw_json", so this path
+ * does only what that needs: for a one-level parent it creates the group
+ * first and opens it only when it exists (no lookup before a new one), and
+ * builds paths for messages only on failure.  All or nothing: a failure
+ * removes the groups this call created. */
 static int create_scalar_string(lua_State *L, h5_handle *loc, const char *name) {
   if (!h5_is_writable(loc))
-    h5_check_writable(L, 1, lua_pushfstring(L, "create dataset '%s'", push_path(L, loc->id, name)));
+    h5_check_writable(L, 1, lua_pushfstring(L, "create dataset '%s'", h5_push_path(L, loc->id, name)));
   if (!scalar_string_ids()) return luaL_error(L, "h5: cannot create string dataset types");
   size_t len;
   const char *text = lua_tolstring(L, 3, &len);
   if (strlen(text) != len)
     return luaL_error(L, "h5: cannot create dataset '%s': string contains a NUL byte (HDF5 "
-                      "strings cannot hold one)", push_path(L, loc->id, name));
-  h5_new_handle(L, H5_DATASET, H5K_DATASET, 1);  /* ..., dataset (closed) */
-  hid_t id = H5Dcreate2(loc->id, name, scalar_string.type, scalar_string.space,
-                        h5_is_ascii(name) ? scalar_string.lcpl_ascii : scalar_string.lcpl_utf8,
-                        scalar_string.dcpl, H5P_DEFAULT);
-  if (id < 0) {
-    const char *path = push_path(L, loc->id, name);
-    if (h5_link_exists(loc->id, name)) {
+                      "strings cannot hold one)", h5_push_path(L, loc->id, name));
+  h5_new_handle(L, H5_DATASET, H5K_DATASET, 1);  /* 4: dataset (closed) */
+  hid_t parent = loc->id;
+  const char *leaf = name;
+  int made = 0;  /* 5: the outermost group this call created, when made */
+  const char *slash = strchr(name, '/');
+  if (slash && slash != name && slash[1] && !strchr(slash + 1, '/')) {
+    const char *pname = lua_pushlstring(L, name, (size_t)(slash - name));  /* 5 */
+    leaf = slash + 1;
+    parent = H5Gcreate2(loc->id, pname, h5_lcpl(pname), H5P_DEFAULT, H5P_DEFAULT);
+    made = parent >= 0;
+    if (!made) {
       H5Eclear2(H5E_DEFAULT);
-      return luaL_error(L, "h5: cannot create dataset '%s': name already exists", path);
+      parent = H5Gopen2(loc->id, pname, H5P_DEFAULT);
+      if (parent < 0) {
+        h5_push_create_error(L, loc->id, name, "dataset");
+        return lua_error(L);
+      }
     }
-    h5_push_error(L, "cannot create dataset '%s'", path);
-    return lua_error(L);
+  } else if (slash) {
+    made = push_first_missing_parent(L, loc->id, name);
   }
-  h5_set_id(L, -1, id);
-  if (H5Dwrite(id, scalar_string.type, H5S_ALL, H5S_ALL, scalar_string.dxpl, &text) < 0) {
-    h5_push_error(L, "cannot write dataset '%s'", push_path(L, loc->id, name));
-    h5_close_handle(lua_touserdata(L, -3));  /* never leave a half-made dataset behind */
-    H5Ldelete(loc->id, name, H5P_DEFAULT);
+  hid_t id = H5Dcreate2(parent, leaf, scalar_string.type, scalar_string.space, h5_lcpl(leaf),
+                        scalar_string.dcpl, H5P_DEFAULT);
+  int failed = id < 0;
+  if (failed) {
+    h5_push_create_error(L, loc->id, name, "dataset");
+  } else {
+    h5_set_id(L, 4, id);
+    if (H5Dwrite(id, scalar_string.type, H5S_ALL, H5S_ALL, scalar_string.dxpl, &text) < 0) {
+      h5_push_error(L, "cannot write dataset '%s'", h5_push_path(L, loc->id, name));
+      h5_close_handle(lua_touserdata(L, 4));  /* never leave a half-made dataset behind */
+      if (!made) H5Ldelete(parent, leaf, H5P_DEFAULT);
+      failed = 1;
+    }
+  }
+  if (parent != loc->id) H5Gclose(parent);
+  if (failed) {
+    if (made) H5Ldelete(loc->id, lua_tostring(L, 5), H5P_DEFAULT);
     H5Eclear2(H5E_DEFAULT);
     return lua_error(L);
   }
+  lua_settop(L, 4);
   return 1;
 }
 
@@ -486,7 +511,7 @@ static int dset_create(lua_State *L) {
   } else {
     check_option_keys(L, 3);
   }
-  const char *path = push_path(L, loc->id, name);  /* 4: path */
+  const char *path = h5_push_path(L, loc->id, name);  /* 4: path */
   h5_check_writable(L, 1, lua_pushfstring(L, "create dataset '%s'", path));
   lua_pop(L, 1);
   if (h5_link_exists(loc->id, name))
@@ -611,11 +636,11 @@ static int dset_create(lua_State *L) {
   else if (rank == 0) fspace = H5Screate(H5S_SCALAR);
   else fspace = H5Screate_simple(rank, dims, has_max ? maxdims : NULL);
   hold(r, fspace);
-  hid_t lcpl = hold(r, h5_lcpl(1, name));
+  hid_t lcpl = h5_lcpl(name);
   h5_new_handle(L, H5_DATASET, H5K_DATASET, 1);  /* ..., dataset (closed) */
   hid_t id = H5Dcreate2(loc->id, name, ftype, fspace, lcpl, dcpl, H5P_DEFAULT);
   if (id < 0) {
-    h5_push_error(L, "cannot create dataset '%s'", path);
+    h5_push_create_error(L, loc->id, name, "dataset");
     return lua_error(L);
   }
   h5_set_id(L, -1, id);
@@ -1131,7 +1156,7 @@ static int dset_require(lua_State *L) {
     H5Eclear2(H5E_DEFAULT);
     return dset_create(L);
   }
-  const char *path = push_path(L, loc->id, name);  /* 4 */
+  const char *path = h5_push_path(L, loc->id, name);  /* 4 */
   H5O_info_t info;
   if (H5Oget_info_by_name2(loc->id, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
     return h5_raise(L, "cannot open '%s'", path);

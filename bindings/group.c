@@ -72,18 +72,6 @@ static void push_name_list(lua_State *L, name_list *nl) {
  * Helpers
  * ===================================================================== */
 
-/* Push "<group name>/<path>" (or path when absolute): for messages. */
-static const char *push_full_path(lua_State *L, hid_t loc, const char *path) {
-  if (path[0] == '/') return lua_pushstring(L, path);
-  h5_push_name(L, loc);
-  const char *base = lua_tostring(L, -1);
-  size_t len = strlen(base);
-  const char *full = lua_pushfstring(L, "%s%s%s", base, len && base[len - 1] == '/' ? "" : "/",
-                                     path);
-  lua_remove(L, -2);
-  return full;
-}
-
 static const char *object_kind_name(H5O_type_t t) {
   switch (t) {
     case H5O_TYPE_GROUP: return "group";
@@ -103,7 +91,7 @@ int h5_group_lookup(lua_State *L, int loc_idx, const char *path) {
     h5_push_object(L, id, loc_idx);
     return 1;
   }
-  const char *full = push_full_path(L, h->id, path);
+  const char *full = h5_push_path(L, h->id, path);
   h5_push_error(L, "cannot open '%s'", full);  /* before the walk resets the stack */
   if (!h5_path_exists(h->id, path)) {
     H5Eclear2(H5E_DEFAULT);
@@ -144,8 +132,9 @@ static int group_create_group(lua_State *L) {
   h5_handle *h = h5_check_location(L, 1);
   const char *name = h5_check_path(L, 2);
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
-  const char *full = push_full_path(L, h->id, name);
-  h5_check_writable(L, 1, lua_pushfstring(L, "create group '%s'", full));
+  if (!h5_is_writable(h))
+    h5_check_writable(L, 1, lua_pushfstring(L, "create group '%s'", h5_push_path(L, h->id, name)));
+  int track = 0;
   if (lua_istable(L, 3)) {  /* a misspelt option must not pass unnoticed */
     lua_pushnil(L);
     while (lua_next(L, 3)) {
@@ -154,32 +143,23 @@ static int group_create_group(lua_State *L) {
         return luaL_argerror(L, 3, lua_pushfstring(L, "unknown option '%s'",
                                                    luaL_tolstring(L, -1, NULL)));
     }
-  }
-  int track = 0;
-  if (lua_istable(L, 3)) {
     lua_getfield(L, 3, "track_order");
     track = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
   h5_new_handle(L, H5_GROUP, H5K_GROUP, 1);
-  hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+  hid_t gcpl = H5P_DEFAULT;
   if (track) {
+    gcpl = H5Pcreate(H5P_GROUP_CREATE);
     H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
     H5Pset_attr_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
   }
-  hid_t lcpl = h5_lcpl(1, name);
   /* created first, asked why only on failure: a lookup before would cost a
    * second search of a big group (the store creates one group per structure) */
-  hid_t id = H5Gcreate2(h->id, name, lcpl, gcpl, H5P_DEFAULT);
-  H5Pclose(lcpl);
-  H5Pclose(gcpl);
+  hid_t id = H5Gcreate2(h->id, name, h5_lcpl(name), gcpl, H5P_DEFAULT);
+  if (track) H5Pclose(gcpl);
   if (id < 0) {
-    h5_push_error(L, "cannot create group '%s'", full);  /* before the walk resets the stack */
-    if (h5_link_exists(h->id, name)) {
-      H5Eclear2(H5E_DEFAULT);
-      return luaL_error(L, "h5: cannot create group '%s': name already exists", full);
-    }
-    H5Eclear2(H5E_DEFAULT);
+    h5_push_create_error(L, h->id, name, "group");
     return lua_error(L);
   }
   h5_set_id(L, -1, id);
@@ -195,10 +175,10 @@ static int group_require_group(lua_State *L) {
   if (h5_path_exists(h->id, name)) {
     H5O_info_t info;
     if (H5Oget_info_by_name2(h->id, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
-      return h5_raise(L, "cannot open '%s'", push_full_path(L, h->id, name));
+      return h5_raise(L, "cannot open '%s'", h5_push_path(L, h->id, name));
     if (info.type != H5O_TYPE_GROUP)
       return luaL_error(L, "h5: cannot require group '%s': a %s is there",
-                        push_full_path(L, h->id, name), object_kind_name(info.type));
+                        h5_push_path(L, h->id, name), object_kind_name(info.type));
     return h5_group_lookup(L, 1, name);
   }
   H5Eclear2(H5E_DEFAULT);
@@ -285,7 +265,7 @@ static int group_len(lua_State *L) {
 static int group_delete(lua_State *L) {
   h5_handle *h = h5_check_location(L, 1);
   const char *path = h5_check_path(L, 2);
-  const char *full = push_full_path(L, h->id, path);
+  const char *full = h5_push_path(L, h->id, path);
   h5_check_writable(L, 1, lua_pushfstring(L, "delete '%s'", full));
   if (!h5_link_exists(h->id, path)) {
     H5Eclear2(H5E_DEFAULT);
@@ -331,8 +311,8 @@ static int group_move(lua_State *L) {
   h5_handle *h = h5_check_location(L, 1);
   const char *src = h5_check_path(L, 2);
   const char *dst = h5_check_path(L, 3);
-  const char *fsrc = push_full_path(L, h->id, src);
-  const char *fdst = push_full_path(L, h->id, dst);
+  const char *fsrc = h5_push_path(L, h->id, src);
+  const char *fdst = h5_push_path(L, h->id, dst);
   h5_check_writable(L, 1, lua_pushfstring(L, "move '%s'", fsrc));
   if (!h5_link_exists(h->id, src))
     return luaL_error(L, "h5: cannot move '%s': no such object", fsrc);
@@ -342,10 +322,9 @@ static int group_move(lua_State *L) {
     return luaL_error(L, "h5: cannot move '%s' to '%s': a group cannot go inside itself", fsrc,
                       fdst);
   H5Eclear2(H5E_DEFAULT);
-  hid_t lcpl = h5_lcpl(1, dst);
+  hid_t lcpl = h5_lcpl(dst);
   herr_t r = H5Lmove(h->id, src, h->id, dst, lcpl, H5P_DEFAULT);
   if (r < 0) h5_push_error(L, "cannot move '%s' to '%s'", fsrc, fdst);
-  H5Pclose(lcpl);
   if (r < 0) return lua_error(L);
   return 0;
 }
@@ -401,17 +380,16 @@ static int group_link(lua_State *L) {
   h5_handle *h = h5_check_location(L, 1);
   const char *target = h5_check_path(L, 2);
   const char *name = h5_check_path(L, 3);
-  const char *full = push_full_path(L, h->id, name);
+  const char *full = h5_push_path(L, h->id, name);
   h5_check_writable(L, 1, lua_pushfstring(L, "create link '%s'", full));
   if (!h5_path_exists(h->id, target))
     return luaL_error(L, "h5: cannot link '%s' to '%s': no such object", full, target);
   if (h5_link_exists(h->id, name))
     return luaL_error(L, "h5: cannot create link '%s': name already exists", full);
   H5Eclear2(H5E_DEFAULT);
-  hid_t lcpl = h5_lcpl(1, name);
+  hid_t lcpl = h5_lcpl(name);
   herr_t r = H5Lcreate_hard(h->id, target, h->id, name, lcpl, H5P_DEFAULT);
   if (r < 0) h5_push_error(L, "cannot create link '%s'", full);
-  H5Pclose(lcpl);
   if (r < 0) return lua_error(L);
   return 0;
 }
@@ -421,15 +399,14 @@ static int group_soft_link(lua_State *L) {
   h5_handle *h = h5_check_location(L, 1);
   const char *target = h5_check_path(L, 2);
   const char *name = h5_check_path(L, 3);
-  const char *full = push_full_path(L, h->id, name);
+  const char *full = h5_push_path(L, h->id, name);
   h5_check_writable(L, 1, lua_pushfstring(L, "create link '%s'", full));
   if (h5_link_exists(h->id, name))
     return luaL_error(L, "h5: cannot create link '%s': name already exists", full);
   H5Eclear2(H5E_DEFAULT);
-  hid_t lcpl = h5_lcpl(1, name);
+  hid_t lcpl = h5_lcpl(name);
   herr_t r = H5Lcreate_soft(target, h->id, name, lcpl, H5P_DEFAULT);
   if (r < 0) h5_push_error(L, "cannot create link '%s'", full);
-  H5Pclose(lcpl);
   if (r < 0) return lua_error(L);
   return 0;
 }
@@ -440,15 +417,14 @@ static int group_external_link(lua_State *L) {
   const char *file = h5_check_path(L, 2);
   const char *target = h5_check_path(L, 3);
   const char *name = h5_check_path(L, 4);
-  const char *full = push_full_path(L, h->id, name);
+  const char *full = h5_push_path(L, h->id, name);
   h5_check_writable(L, 1, lua_pushfstring(L, "create link '%s'", full));
   if (h5_link_exists(h->id, name))
     return luaL_error(L, "h5: cannot create link '%s': name already exists", full);
   H5Eclear2(H5E_DEFAULT);
-  hid_t lcpl = h5_lcpl(1, name);
+  hid_t lcpl = h5_lcpl(name);
   herr_t r = H5Lcreate_external(file, target, h->id, name, lcpl, H5P_DEFAULT);
   if (r < 0) h5_push_error(L, "cannot create link '%s'", full);
-  H5Pclose(lcpl);
   if (r < 0) return lua_error(L);
   return 0;
 }
@@ -462,7 +438,7 @@ static int group_link_info(lua_State *L) {
   /* Ask first (one call for the common hit); on failure tell a missing link
    * (nil) from a real error by walking the path. */
   if (H5Lget_info(h->id, name, &info, H5P_DEFAULT) < 0) {
-    const char *full = push_full_path(L, h->id, name);
+    const char *full = h5_push_path(L, h->id, name);
     h5_push_error(L, "cannot get link info of '%s'", full);
     if (!h5_link_exists(h->id, name)) {
       H5Eclear2(H5E_DEFAULT);
@@ -483,7 +459,7 @@ static int group_link_info(lua_State *L) {
     if (!val) return luaL_error(L, "h5: out of memory");
     if (H5Lget_val(h->id, name, val, size + 1, H5P_DEFAULT) < 0) {
       free(val);
-      return h5_raise(L, "cannot read link '%s'", push_full_path(L, h->id, name));
+      return h5_raise(L, "cannot read link '%s'", h5_push_path(L, h->id, name));
     }
     if (info.type == H5L_TYPE_SOFT) {
       lua_pushliteral(L, "soft");
@@ -572,12 +548,11 @@ static int group_copy(lua_State *L) {
   }
   hid_t ocpypl = H5Pcreate(H5P_OBJECT_COPY);
   H5Pset_copy_object(ocpypl, flags);
-  hid_t lcpl = h5_lcpl(1, dst_name);
+  hid_t lcpl = h5_lcpl(dst_name);
   H5_OPERATION("copying an object");  /* libhdf5 1.10 faults when a write fails mid-copy */
   herr_t r = H5Ocopy(src_loc, src_name, dst_loc, dst_name, ocpypl, lcpl);
   if (r < 0) h5_push_error(L, "cannot copy '%s' to '%s'", src_name, dst_name);
   H5Pclose(ocpypl);
-  H5Pclose(lcpl);
   if (r < 0) return lua_error(L);
   return 0;
 }

@@ -131,6 +131,7 @@ h5_handle *h5_new_handle(lua_State *L, const char *tname, int kind, int file_idx
   h->id = H5I_INVALID_HID;
   h->kind = kind;
   h->mode = H5M_R;
+  h->writable = -1;
   luaL_setmetatable(L, tname);
   if (kind == H5K_FILE) {
     lua_newtable(L);  /* ud, children */
@@ -207,6 +208,17 @@ void h5_push_object(lua_State *L, hid_t id, int file_idx) {
   h5_set_id(L, -1, id);
 }
 
+const char *h5_push_path(lua_State *L, hid_t loc, const char *path) {
+  if (path[0] == '/') return lua_pushstring(L, path);
+  h5_push_name(L, loc);
+  const char *base = lua_tostring(L, -1);
+  size_t len = strlen(base);
+  const char *full = lua_pushfstring(L, "%s%s%s", base, len && base[len - 1] == '/' ? "" : "/",
+                                     path);
+  lua_remove(L, -2);
+  return full;
+}
+
 void h5_push_name(lua_State *L, hid_t id) {
   char small[256];
   ssize_t n = H5Iget_name(id, small, sizeof small);
@@ -275,6 +287,46 @@ done:
 }
 
 int h5_path_exists(hid_t loc, const char *path) { return walk_path(loc, path, 1); }
+
+const char *h5_push_create_error(lua_State *L, hid_t loc, const char *name,
+                                 const char *kind) {
+  const char *full = h5_push_path(L, loc, name);
+  h5_push_error(L, "cannot create %s '%s'", kind, full);  /* first: it reads HDF5's errors */
+  const char *problem = NULL;
+  if (h5_link_exists(loc, name))
+    problem = lua_pushliteral(L, "name already exists");
+  else
+    problem = h5_push_parent_problem(L, loc, name);
+  if (problem) {
+    lua_pushfstring(L, "h5: cannot create %s '%s': %s", kind, full, problem);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  lua_remove(L, -2);  /* the path */
+  return lua_tostring(L, -1);
+}
+
+const char *h5_push_parent_problem(lua_State *L, hid_t loc, const char *path) {
+  for (const char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+    const char *prefix = lua_pushlstring(L, path, (size_t)(p - path));
+    H5O_info_t info;
+    if (!h5_path_exists(loc, prefix)) break;  /* missing: creation would make it */
+    if (H5Oget_info_by_name2(loc, prefix, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+        info.type != H5O_TYPE_GROUP) {
+      const char *full = h5_push_path(L, loc, prefix);
+      lua_pushfstring(L, "'%s' is a %s, not a group", full,
+                      info.type == H5O_TYPE_DATASET ? "dataset" : "named datatype");
+      lua_replace(L, -3);
+      lua_pop(L, 1);
+      H5Eclear2(H5E_DEFAULT);
+      return lua_tostring(L, -1);
+    }
+    lua_pop(L, 1);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return NULL;
+}
 int h5_link_exists(hid_t loc, const char *path) { return walk_path(loc, path, 0); }
 
 int h5_is_ascii(const char *name) {
@@ -283,27 +335,34 @@ int h5_is_ascii(const char *name) {
   return 1;
 }
 
-hid_t h5_lcpl_cset(int create_intermediate, int utf8) {
-  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-  if (lcpl < 0) return lcpl;
-  if (utf8) H5Pset_char_encoding(lcpl, H5T_CSET_UTF8);
-  if (create_intermediate) H5Pset_create_intermediate_group(lcpl, 1);
-  return lcpl;
+/* Link creation properties: parents created, and UTF-8 only for names that
+ * need it, as h5py (an ASCII-flagged link keeps old-style groups, so files
+ * stay byte-identical to h5py's).  Made once and shared -- every creation
+ * needs one, and a property list per call costs as much as a small
+ * creation; callers never close it. */
+hid_t h5_lcpl(const char *name) {
+  static hid_t lcpl[2] = { H5I_INVALID_HID, H5I_INVALID_HID };
+  int utf8 = !h5_is_ascii(name);
+  if (lcpl[utf8] > 0 && H5Iis_valid(lcpl[utf8]) > 0) return lcpl[utf8];
+  lcpl[utf8] = H5Pcreate(H5P_LINK_CREATE);
+  if (lcpl[utf8] < 0) return lcpl[utf8];
+  if (utf8) H5Pset_char_encoding(lcpl[utf8], H5T_CSET_UTF8);
+  H5Pset_create_intermediate_group(lcpl[utf8], 1);
+  return lcpl[utf8];
 }
 
-hid_t h5_lcpl(int create_intermediate, const char *name) {
-  /* UTF-8 only for names that need it, as h5py: an ASCII-flagged link keeps
-   * old-style groups, so files stay byte-identical to h5py's */
-  return h5_lcpl_cset(create_intermediate, !h5_is_ascii(name));
-}
-
-int h5_is_writable(const h5_handle *h) {
+/* Asked once per handle (an id's file and its intent never change), since
+ * every creation asks: three HDF5 calls each time cost 1% of a store write. */
+int h5_is_writable(h5_handle *h) {
+  if (h->writable >= 0) return h->writable;
   unsigned intent = 0;
   hid_t fid = h->kind == H5K_FILE ? h->id : H5Iget_file_id(h->id);
   if (fid < 0) return 1;  /* HDF5 itself will say what is wrong */
-  H5Fget_intent(fid, &intent);
+  herr_t got = H5Fget_intent(fid, &intent);
   if (h->kind != H5K_FILE) H5Fclose(fid);
-  return (intent & H5F_ACC_RDWR) != 0;
+  if (got < 0) return 1;
+  h->writable = (intent & H5F_ACC_RDWR) != 0;
+  return h->writable;
 }
 
 void h5_check_writable(lua_State *L, int obj_idx, const char *what) {

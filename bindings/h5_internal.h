@@ -32,6 +32,7 @@ typedef struct h5_handle {
   hid_t id;   /* H5I_INVALID_HID once closed */
   int kind;   /* h5_kind */
   int mode;   /* files only: h5_filemode */
+  int writable;  /* -1 not asked yet, else whether its file is open for writing */
 } h5_handle;
 
 /* File modes as h5py names them; stored so f.mode reads back. */
@@ -101,6 +102,8 @@ void h5_push_file(lua_State *L, int idx);
 void h5_push_object(lua_State *L, hid_t id, int file_idx);
 /* Push the object's absolute path (or "/" for files). */
 void h5_push_name(lua_State *L, hid_t id);
+/* Push "<loc's path>/<path>" (or path when absolute): for messages. */
+const char *h5_push_path(lua_State *L, hid_t loc, const char *path);
 /* Does path resolve to an object from loc? (walks each component, so a
  * missing parent is "no", never an HDF5 error) */
 int h5_path_exists(hid_t loc, const char *path);
@@ -124,14 +127,20 @@ int h5_get_method(lua_State *L, const char *tname, int key_idx);
 void h5_check_writable(lua_State *L, int obj_idx, const char *what);
 /* Is the object's file open for writing?  (h5_check_writable without the
  * message, for paths that build it only when needed.) */
-int h5_is_writable(const h5_handle *h);
+int h5_is_writable(h5_handle *h);
 
-/* Property-list with the module's defaults for creating link name (UTF-8
- * when the name is not ASCII, as h5py; intermediate groups when asked). */
-hid_t h5_lcpl(int create_intermediate, const char *name);
-/* The same for a name known to be ASCII (utf8 = 0) or not (utf8 = 1). */
-hid_t h5_lcpl_cset(int create_intermediate, int utf8);
+/* The shared link creation property list for name (UTF-8 when the name is
+ * not ASCII, as h5py; missing parents created).  Never close it. */
+hid_t h5_lcpl(const char *name);
 int h5_is_ascii(const char *name);
+/* Why path cannot be created from loc when one of its parents is not a
+ * group: pushes "'/d' is a dataset, not a group" and returns it; else
+ * pushes nothing and returns NULL. */
+const char *h5_push_parent_problem(lua_State *L, hid_t loc, const char *path);
+/* Right after a failed creation of kind ("group", "dataset") name under
+ * loc: push "h5: cannot create <kind> '<path>': <why>" -- name already
+ * exists, a parent is not a group, or HDF5's reason -- and return it. */
+const char *h5_push_create_error(lua_State *L, hid_t loc, const char *name, const char *kind);
 
 /* ---- types.c: Lua values <-> HDF5 types and buffers --------------------- */
 

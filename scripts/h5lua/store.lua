@@ -590,23 +590,31 @@ end
 -- Write text (already checked) under refcode; all-or-nothing.
 local function put(self, refcode, text)
   local structures = self.structures
-  -- a new structure: its group, then the dataset in it, as h5py does (so
-  -- files stay byte-identical); creating first spares a lookup of the big
-  -- /structures group (create_group says "name already exists" when it is
-  -- there). If the dataset fails, the group, which was not there before, is
-  -- removed again.
-  local created, g = pcall(structures.create_group, structures, refcode)
-  if created then
-    local ok, err = pcall(create_json_dataset, self, g, "raw_json", text)
-    g:close()
-    if not ok then
-      pcall(structures.delete, structures, refcode)
-      error(err, 0)
+  -- A new structure: one call creates its group, then the dataset in it, as
+  -- h5py does (so files stay byte-identical), with no lookup of the big
+  -- /structures group first; it fails "name already exists" when raw_json is
+  -- there, and removes the group it made if the write fails.
+  if self.json_storage ~= "compressed" then
+    local created, ds = pcall(structures.create_dataset, structures, refcode .. "/raw_json", text)
+    if created then
+      ds:close()
+      return
     end
-    return
+    if not structures:link_info(refcode) then error(ds, 0) end  -- a real failure
+  else
+    local created, g = pcall(structures.create_group, structures, refcode)
+    if created then
+      local ok, err = pcall(create_json_dataset, self, g, "raw_json", text)
+      g:close()
+      if not ok then
+        pcall(structures.delete, structures, refcode)
+        error(err, 0)
+      end
+      return
+    end
+    if not structures:link_info(refcode) then error(g, 0) end  -- a real failure
   end
-  if not structures:link_info(refcode) then error(g, 0) end  -- a real failure
-  g = structures:get(refcode)
+  local g = structures:get(refcode)
   if not g then error(format("'/structures/%s' is a dangling link", refcode), 0) end
   local kind = g.kind
   if kind ~= "group" then

@@ -117,6 +117,28 @@ describe("h5.Dataset", function()
       assert.equal("/structures/ALANIN/raw_json", d.name)
       assert.equal("group", f.structures.kind)
     end)
+
+    it("creates a scalar string's missing parents, or uses the group there", function()
+      f:create_dataset("new/s", "one")
+      f:create_dataset("a/b/c/s", "two")
+      f:create_group("g"):create_dataset("h/s", "three")
+      f:create_dataset("g/t", "four")
+      assert.same({ "one", "two", "three", "four" },
+        { f.new.s:read(), f.a.b.c.s:read(), f.g.h.s:read(), f.g.t:read() })
+      assert.same({ "h", "t" }, f.g:keys())
+    end)
+
+    it("removes the parents a failed scalar-string creation made", function()
+      raises("h5: cannot create dataset '/new/.': name already exists",
+        function() f:create_dataset("new/.", "x") end)
+      raises("h5: cannot create dataset '/a/b/c/.': name already exists",
+        function() f:create_dataset("a/b/c/.", "x") end)
+      f:create_group("a")
+      raises("h5: cannot create dataset '/a/b/c/.': name already exists",
+        function() f:create_dataset("a/b/c/.", "x") end)
+      assert.same({ "a" }, f:keys())
+      assert.same({}, f.a:keys())
+    end)
   end)
 
   describe("create_dataset() without data", function()
@@ -184,6 +206,16 @@ describe("h5.Dataset", function()
     it("rejects chunks on a scalar dataset", function()
       raises("bad argument #2 to 'create_dataset' (scalar datasets don't support chunk/filter "
         .. "options)", function() f:create_dataset("v", { data = 1, compression = "gzip" }) end)
+    end)
+
+    it("names the parent that is not a group", function()
+      f:create_dataset("d", 1)
+      raises("h5: cannot create dataset '/d/v': '/d' is a dataset, not a group",
+        function() f:create_dataset("d/v", { data = { 1, 2 } }) end)
+      raises("h5: cannot create dataset '/d/v': '/d' is a dataset, not a group",
+        function() f:create_dataset("d/v", "text") end)
+      raises("h5: cannot create dataset '/d/v/w': '/d' is a dataset, not a group",
+        function() f:create_dataset("d/v/w", "text") end)
     end)
 
     it("rejects strings with NUL bytes", function()

@@ -28,6 +28,12 @@ describe("h5.Group", function()
         "h5: cannot create group '/a/b': name already exists")
     end)
 
+    it("names the parent that is not a group", function()
+      f:create_dataset("d", 1)
+      assert.has_error(function() f:create_group("d/x/y") end,
+        "h5: cannot create group '/d/x/y': '/d' is a dataset, not a group")
+    end)
+
     it("rejects empty names and wrong types", function()
       assert.has_error(function() f:create_group("") end,
         "bad argument #1 to 'create_group' (empty path)")

@@ -224,8 +224,10 @@ describe("h5lua.store", function()
       s:close()
     end)
 
-    it("remove a new structure's group when writing its dataset fails", function()
-      local s = new_store()
+    -- (plain storage makes group and dataset in one create_dataset call,
+    -- which removes the group itself on failure: tests/bindings/dataset_spec)
+    it("remove a new structure's group when writing its compressed dataset fails", function()
+      local s = new_store({ json_storage = "compressed" })
       with_method("h5.Group", "create_dataset", function(real)
         return function(g, name, opts)
           real(g, name, opts):close()

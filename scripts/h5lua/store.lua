@@ -849,6 +849,10 @@ function Store:write_many(source, opts)
 
   local t0 = clock()
   local result = { written = 0, failed = {}, elapsed = 0 }
+  -- refcodes written since the last flush, kept only for on_flush: without
+  -- flushes a list of every refcode would cost the collector a walk of
+  -- 100,000 strings on each cycle (measured: 13% of a 100,000 write)
+  local keep = opts.on_flush ~= nil
   local pending, npending = {}, 0
   local last_flush = t0
   local processed = 0
@@ -890,7 +894,7 @@ function Store:write_many(source, opts)
           local wok, werr = pcall(put, self, refcode, text)
           if wok then
             npending = npending + 1
-            pending[npending] = refcode
+            if keep then pending[npending] = refcode end
             if npending >= flush_every or clock() - last_flush >= flush_seconds then
               commit()
             end

@@ -443,22 +443,27 @@ static int push_first_missing_parent(lua_State *L, hid_t loc, const char *name) 
  * first and opens it only when it exists (no lookup before a new one), and
  * builds paths for messages only on failure.  All or nothing: a failure
  * removes the groups this call created. */
-static int create_scalar_string(lua_State *L, h5_handle *loc, const char *name) {
+static int create_scalar_string(lua_State *L, h5_handle *loc, const char *name,
+                                int want_handle) {
   if (!h5_is_writable(loc))
     h5_check_writable(L, 1, lua_pushfstring(L, "create dataset '%s'", h5_push_path(L, loc->id, name)));
   if (!scalar_string_ids()) return luaL_error(L, "h5: cannot create string dataset types");
   size_t len;
   const char *text = lua_tolstring(L, 3, &len);
-  if (strlen(text) != len)
-    return luaL_error(L, "h5: cannot create dataset '%s': string contains a NUL byte (HDF5 "
-                      "strings cannot hold one)", h5_push_path(L, loc->id, name));
-  h5_new_handle(L, H5_DATASET, H5K_DATASET, 1);  /* 4: dataset (closed) */
+  if (strlen(text) != len) {
+    lua_pushfstring(L, "h5: cannot create dataset '%s': string contains a NUL byte (HDF5 "
+                    "strings cannot hold one)", h5_push_path(L, loc->id, name));
+    return lua_error(L);
+  }
+  lua_settop(L, 3);
+  if (want_handle) h5_new_handle(L, H5_DATASET, H5K_DATASET, 1);  /* 4: dataset (closed) */
+  int made_idx = lua_gettop(L) + 1;  /* the outermost group this call created, when made */
   hid_t parent = loc->id;
   const char *leaf = name;
-  int made = 0;  /* 5: the outermost group this call created, when made */
+  int made = 0;
   const char *slash = strchr(name, '/');
   if (slash && slash != name && slash[1] && !strchr(slash + 1, '/')) {
-    const char *pname = lua_pushlstring(L, name, (size_t)(slash - name));  /* 5 */
+    const char *pname = lua_pushlstring(L, name, (size_t)(slash - name));  /* made_idx */
     leaf = slash + 1;
     parent = H5Gcreate2(loc->id, pname, h5_lcpl(pname), H5P_DEFAULT, H5P_DEFAULT);
     made = parent >= 0;
@@ -479,22 +484,23 @@ static int create_scalar_string(lua_State *L, h5_handle *loc, const char *name) 
   if (failed) {
     h5_push_create_error(L, loc->id, name, "dataset");
   } else {
-    h5_set_id(L, 4, id);
+    if (want_handle) h5_set_id(L, 4, id);
     if (H5Dwrite(id, scalar_string.type, H5S_ALL, H5S_ALL, scalar_string.dxpl, &text) < 0) {
       h5_push_error(L, "cannot write dataset '%s'", h5_push_path(L, loc->id, name));
-      h5_close_handle(lua_touserdata(L, 4));  /* never leave a half-made dataset behind */
-      if (!made) H5Ldelete(parent, leaf, H5P_DEFAULT);
+      if (!made) H5Ldelete(parent, leaf, H5P_DEFAULT);  /* never leave a half-made dataset */
       failed = 1;
     }
+    if (failed && want_handle) h5_close_handle(lua_touserdata(L, 4));
+    else if (!want_handle) H5Dclose(id);
   }
   if (parent != loc->id) H5Gclose(parent);
   if (failed) {
-    if (made) H5Ldelete(loc->id, lua_tostring(L, 5), H5P_DEFAULT);
+    if (made) H5Ldelete(loc->id, lua_tostring(L, made_idx), H5P_DEFAULT);
     H5Eclear2(H5E_DEFAULT);
     return lua_error(L);
   }
-  lua_settop(L, 4);
-  return 1;
+  lua_settop(L, want_handle ? 4 : 3);
+  return want_handle;
 }
 
 static int dset_create(lua_State *L) {
@@ -502,7 +508,7 @@ static int dset_create(lua_State *L) {
   const char *name = h5_check_path(L, 2);
   luaL_checkany(L, 3);
   lua_settop(L, 3);
-  if (lua_type(L, 3) == LUA_TSTRING) return create_scalar_string(L, loc, name);
+  if (lua_type(L, 3) == LUA_TSTRING) return create_scalar_string(L, loc, name, 1);
   if (!lua_istable(L, 3)) {  /* shorthand: the value itself */
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, 3);
@@ -1338,6 +1344,51 @@ static const luaL_Reg dset_methods[] = {
   {NULL, NULL}
 };
 
+/* g[name] = value, as h5py's `g[name] = data`: a dataset made from value as
+ * create_dataset(name, value) makes it, kept without a handle (a string: a
+ * scalar string, the store's one-call write); an h5 Group or Dataset gets a
+ * hard link.  nil is refused: removing is g:delete(name). */
+static int location_newindex(lua_State *L) {
+  h5_handle *loc = h5_check_location(L, 1);
+  const char *name = h5_check_path(L, 2);
+  lua_settop(L, 3);
+  switch (lua_type(L, 3)) {
+    case LUA_TNIL:
+      lua_pushfstring(L, "h5: cannot assign nil to '%s' (remove it with :delete)",
+                      h5_push_path(L, loc->id, name));
+      return lua_error(L);
+    default: break;
+  }
+  /* raised here, not by a callee: luaL_error would prefix the script's
+   * position, which no other h5 message has */
+  if (!h5_is_writable(loc)) {
+    lua_pushfstring(L, "h5: cannot create '%s': the file is open read-only (open it with "
+                    "mode 'r+' or 'a')", h5_push_path(L, loc->id, name));
+    return lua_error(L);
+  }
+  if (lua_type(L, 3) == LUA_TSTRING) return create_scalar_string(L, loc, name, 0);
+  h5_handle *obj = h5_test_object(L, 3);
+  if (obj && (obj->kind == H5K_GROUP || obj->kind == H5K_DATASET)) {
+    if (!h5_is_open(obj)) {
+      lua_pushliteral(L, "h5: cannot link a closed object");
+      return lua_error(L);
+    }
+    if (H5Olink(obj->id, loc->id, name, h5_lcpl(name), H5P_DEFAULT) < 0) {
+      h5_push_error(L, "cannot create link '%s'", h5_push_path(L, loc->id, name));
+      if (h5_link_exists(loc->id, name)) {
+        lua_pushfstring(L, "h5: cannot create link '%s': name already exists",
+                        h5_push_path(L, loc->id, name));
+      }
+      H5Eclear2(H5E_DEFAULT);
+      return lua_error(L);
+    }
+    return 0;
+  }
+  dset_create(L);  /* in this frame, so argument errors name 'newindex' */
+  h5_close_handle(lua_touserdata(L, -1));
+  return 0;
+}
+
 static const luaL_Reg location_methods[] = {
   {"create_dataset", dset_create},
   {"require_dataset", dset_require},
@@ -1356,6 +1407,13 @@ void h5_open_dataset(lua_State *L) {
   lua_pop(L, 1);
   h5_new_metatable(L, H5_DATASET, dset_meta, dset_methods);
   h5_add_location_methods(L, location_methods);
+  const char *locations[] = { H5_GROUP, H5_FILE };
+  for (int i = 0; i < 2; i++) {
+    luaL_getmetatable(L, locations[i]);
+    lua_pushcfunction(L, location_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pop(L, 1);
+  }
   lua_pushinteger(L, UNLIMITED);
   lua_setfield(L, -2, "UNLIMITED");
 }

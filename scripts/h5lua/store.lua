@@ -587,20 +587,20 @@ local function replace(self, g, text)
   g:move(TMP_NAME, "raw_json")
 end
 
+local function assign(group, name, value) group[name] = value end
+
 -- Write text (already checked) under refcode; all-or-nothing.
 local function put(self, refcode, text)
   local structures = self.structures
-  -- A new structure: one call creates its group, then the dataset in it, as
-  -- h5py does (so files stay byte-identical), with no lookup of the big
-  -- /structures group first; it fails "name already exists" when raw_json is
-  -- there, and removes the group it made if the write fails.
+  -- A new structure: one assignment creates its group, then the dataset in
+  -- it, as h5py does (so files stay byte-identical), with no lookup of the
+  -- big /structures group first and no handle kept; it fails "name already
+  -- exists" when raw_json is there, and removes the group it made if the
+  -- write fails.
   if self.json_storage ~= "compressed" then
-    local created, ds = pcall(structures.create_dataset, structures, refcode .. "/raw_json", text)
-    if created then
-      ds:close()
-      return
-    end
-    if not structures:link_info(refcode) then error(ds, 0) end  -- a real failure
+    local created, err = pcall(assign, structures, refcode .. "/raw_json", text)
+    if created then return end
+    if not structures:link_info(refcode) then error(err, 0) end  -- a real failure
   else
     local created, g = pcall(structures.create_group, structures, refcode)
     if created then

@@ -141,6 +141,49 @@ describe("h5.Dataset", function()
     end)
   end)
 
+  describe("g[name] = value", function()
+    it("creates a dataset as create_dataset does, keeping no handle", function()
+      local before = h5.open_ids()
+      f.s = "text"
+      f["a/b"] = "deep"
+      f.n = 3.5
+      f.v = { data = { 1, 2, 3 }, dtype = "int16" }
+      assert.equal(before, h5.open_ids())
+      assert.same({ "text", "deep", 3.5 }, { f.s:read(), f.a.b:read(), f.n:read() })
+      assert.equal("string(utf-8, variable)", f.s.dtype)
+      assert.equal("int16", f.v.dtype)
+      assert.same({ 1, 2, 3 }, f.v:read():totable())
+      local g = f.a
+      g.c = "in a group"
+      assert.equal("in a group", f.a.c:read())
+    end)
+
+    it("links an existing group or dataset, as h5py does", function()
+      f.s = "text"
+      f.alias = f.s
+      f.group = f:create_group("g")
+      assert.equal("text", f.alias:read())
+      assert.equal("group", f.group.kind)
+    end)
+
+    it("refuses what create_dataset refuses, and nil", function()
+      f.s = "text"
+      raises("h5: cannot create dataset '/s': name already exists", function() f.s = "again" end)
+      raises("h5: cannot assign nil to '/s' (remove it with :delete)", function() f.s = nil end)
+      raises("h5: cannot create dataset '/x': string contains a NUL byte (HDF5 strings cannot "
+        .. "hold one)", function() f.x = "a\0b" end)
+      local g = f:create_group("g")
+      g:close()
+      raises("h5: cannot link a closed object", function() f.y = g end)
+      assert.equal("text", f.s:read())
+      assert.same({ "g", "s" }, f:keys())
+      f:close()
+      f = h5.open(path, "r")
+      raises("h5: cannot create '/y': the file is open read-only (open it with mode 'r+' or "
+        .. "'a')", function() f.y = "z" end)
+    end)
+  end)
+
   describe("create_dataset() without data", function()
     it("makes a float32 dataset of zeros from a shape, as h5py", function()
       local d = f:create_dataset("v", { shape = { 2, 3 } })

@@ -8,7 +8,8 @@
 -- its loop; each child process times its own file work (wall and CPU) and
 -- /usr/bin/time gives its peak RSS. Files live on tmpfs when there is one
 -- (the bench measures the library, not the disk's write-back). 10,000 runs
--- are the best of BENCH_RUNS (default 3); 100,000 run once.
+-- are the best of BENCH_RUNS (default 5) rounds, 100,000 of BENCH_RUNS_LARGE
+-- (default 2); h5lua/C ratios also come as the median of per-round ratios.
 --
 -- Writers compared:
 --   C earliest      plain C, default (old-style) format, 64 KiB conversion buffer
@@ -25,7 +26,8 @@
 --
 -- As a child: build/h5lua tests/bench/store_bench.lua child write|read VARIANT OUT REFS JSONL
 --         or: build/h5lua tests/bench/store_bench.lua child generate N REFS JSONL
-local RUNS = tonumber(os.getenv("BENCH_RUNS") or "") or 3
+local RUNS = tonumber(os.getenv("BENCH_RUNS") or "") or 5
+local RUNS_LARGE = tonumber(os.getenv("BENCH_RUNS_LARGE") or "") or 2
 
 ---------------------------------------------------------------------------
 -- Input generation: deterministic, CSD-like
@@ -287,7 +289,7 @@ for _, n in ipairs(SIZES) do
     .. "generated in %.1f s; files in %s\n", n, json_bytes / 2 ^ 20, json_bytes / n / 1000,
     benchlib.now() - t0, shm_dir and "tmpfs" or dir))
   io.flush()
-  local runs = n <= 20000 and RUNS or 1
+  local runs = n <= 20000 and RUNS or RUNS_LARGE
   local res = {}
   local identical
   for run_i = 1, runs do
@@ -296,7 +298,10 @@ for _, n in ipairs(SIZES) do
       if not (w[1] == "h5py (seed)" and run_i > 1) then
         local path = string.format("%s/%s.h5", data_dir, w[1]:gsub("%W", ""))
         local r = res[w[1]] or {}
-        r.write = best(r.write, run(w[2](path, refs, jsonl), n))
+        local wr = run(w[2](path, refs, jsonl), n)
+        r.write = best(r.write, wr)
+        r.rounds = r.rounds or {}
+        r.rounds[run_i] = wr[1]
         if w[3] then r.read = best(r.read, run(w[3](path, refs, jsonl), n)) end
         r.size = file_size(path)
         res[w[1]] = r
@@ -321,15 +326,27 @@ for _, n in ipairs(SIZES) do
       r.write[2], r.write[3], rd, r.size / 2 ^ 20))
   end
   local function ratio(a, b, k, i) return res[a][k][i] / res[b][k][i] end
+  -- Each round runs every writer once, one after the other, so a ratio
+  -- within a round compares runs made close in time: on a shared machine
+  -- whose speed drifts 10-20% between minutes, the median of these is
+  -- steadier than the ratio of two best times taken in different rounds.
+  local function paired(a, b)
+    local rs = {}
+    for i, t in pairs(res[a].rounds) do
+      if res[b].rounds[i] then rs[#rs + 1] = t / res[b].rounds[i] end
+    end
+    table.sort(rs)
+    local mid = #rs % 2 == 1 and rs[(#rs + 1) // 2] or (rs[#rs // 2] + rs[#rs // 2 + 1]) / 2
+    return string.format("%.2fx wall (best of %d), %.2fx CPU; rounds: median %.2fx, %.2f-%.2f",
+      ratio(a, b, "write", 1), runs, ratio(a, b, "write", 2), mid, rs[1], rs[#rs])
+  end
   local lines = {
-    string.format("h5lua/C write, same format and work (earliest, no flushes): %.2fx wall, "
-      .. "%.2fx CPU", ratio("h5lua earliest", "C earliest", "write", 1),
-      ratio("h5lua earliest", "C earliest", "write", 2)),
-    string.format("h5lua/C write, new-style format (default, JSON checked, flushed): %.2fx wall, "
-      .. "%.2fx CPU", ratio("h5lua default", "C v108", "write", 1),
-      ratio("h5lua default", "C v108", "write", 2)),
-    string.format("h5lua/C write, new-style format without the JSON check: %.2fx wall, %.2fx CPU",
-      ratio("h5lua no check", "C v108", "write", 1), ratio("h5lua no check", "C v108", "write", 2)),
+    "h5lua/C write, same format and work (earliest, no flushes): "
+      .. paired("h5lua earliest", "C earliest"),
+    "h5lua/C write, new-style format (default, JSON checked, flushed): "
+      .. paired("h5lua default", "C v108"),
+    "h5lua/C write, new-style format without the JSON check: "
+      .. paired("h5lua no check", "C v108"),
     string.format("h5py loop / h5lua write: %.1fx (earliest), %.1fx (default)",
       ratio("h5py (seed)", "h5lua earliest", "write", 1),
       ratio("h5py (seed)", "h5lua default", "write", 1)),

@@ -405,16 +405,20 @@ static herr_t jnl_get_handle(H5FD_t *file, hid_t fapl, void **handle) {
   return 0;
 }
 
+/* Is [addr, addr+size) inside the allocated space?  Pushes HDF5's error when not. */
+static int in_range(const journal_file *f, haddr_t addr, size_t size) {
+  if (addr != HADDR_UNDEF && addr + size <= f->eoa) return 1;
+  PUSH(H5E_ARGS, H5E_OVERFLOW, "addr overflow, addr = %llu, size = %llu, eoa = %llu",
+       (unsigned long long)addr, (unsigned long long)size, (unsigned long long)f->eoa);
+  return 0;
+}
+
 static herr_t jnl_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr, size_t size,
                        void *buf) {
   (void)type;
   (void)dxpl;
   journal_file *f = (journal_file *)file;
-  if (addr == HADDR_UNDEF || addr + size > f->eoa) {
-    PUSH(H5E_ARGS, H5E_OVERFLOW, "addr overflow, addr = %llu, size = %llu, eoa = %llu",
-         (unsigned long long)addr, (unsigned long long)size, (unsigned long long)f->eoa);
-    return -1;
-  }
+  if (!in_range(f, addr, size)) return -1;
   if (full_pread(f->fd, buf, size, (off_t)addr) < 0) {
     int e = errno;
     PUSH(H5E_IO, H5E_READERROR, "file read failed: errno = %d, error message = '%s'", e,
@@ -446,11 +450,7 @@ static herr_t jnl_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
   (void)type;
   (void)dxpl;
   journal_file *f = (journal_file *)file;
-  if (addr == HADDR_UNDEF || addr + size > f->eoa) {
-    PUSH(H5E_ARGS, H5E_OVERFLOW, "addr overflow, addr = %llu, size = %llu, eoa = %llu",
-         (unsigned long long)addr, (unsigned long long)size, (unsigned long long)f->eoa);
-    return -1;
-  }
+  if (!in_range(f, addr, size)) return -1;
   if (f->jfd >= 0 && addr < f->committed) {
     haddr_t end = addr + size < f->committed ? addr + size : f->committed;
     if (save_old(f, addr, (size_t)(end - addr)) < 0) {

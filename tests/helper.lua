@@ -119,6 +119,18 @@ function helper.python_run(code, opts)
   return helper.sh(helper.python .. " " .. helper.quote(dir .. "/snippet.py"), opts)
 end
 
+-- Is the first frame of ours or of libhdf5 in a report's stack (frames
+-- matching frame_pattern) a libhdf5 one?
+local function libhdf5_frame_first(report, frame_pattern)
+  for frame in report:gmatch(frame_pattern) do
+    if frame:match("libhdf5") then return true end
+    if frame:match("bindings/") or frame:match("host/") or frame:match("liblua") then
+      return false
+    end
+  end
+  return false
+end
+
 --- Did a child h5lua end the way a file that crashes libhdf5 itself must?
 -- Either the host's one-line crash guard or watchdog report (exit 2), or,
 -- under ASan (whose handler replaces the guard), a sanitizer report in which
@@ -132,22 +144,10 @@ function helper.libhdf5_fault(r)
     return true
   end
   if r.code == 99 then  -- under make valgrind: libhdf5 before any frame of ours
-    for frame in r.stderr:gmatch("==%d+==    [ab][ty] 0x%x+: [^\n]*") do
-      if frame:match("libhdf5") then return true end
-      if frame:match("bindings/") or frame:match("host/") or frame:match("liblua") then
-        return false
-      end
-    end
-    return false
+    return libhdf5_frame_first(r.stderr, "==%d+==    [ab][ty] 0x%x+: [^\n]*")
   end
   if not r.stderr:match("ERROR: AddressSanitizer: ") then return false end
-  for frame in r.stderr:gmatch("\n    #%d+ [^\n]*") do
-    if frame:match("libhdf5") then return true end
-    if frame:match("bindings/") or frame:match("host/") or frame:match("liblua") then
-      return false
-    end
-  end
-  return false
+  return libhdf5_frame_first(r.stderr, "\n    #%d+ [^\n]*")
 end
 
 --- Files known to fault inside libhdf5 1.10 (see helper.libhdf5_fault).

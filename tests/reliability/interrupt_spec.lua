@@ -29,6 +29,17 @@ local function record(refcode, i)
     .. '"coords": [0.1, 0.2, 0.3], "occupancy": 1.0}]}', refcode, SPACE_GROUPS[i % 6 + 1], i)
 end
 
+-- Write records S<first>..S<last> into the store s, and close it.
+local function write_records(s, first, last)
+  local items = {}
+  for i = first, last do
+    local r = string.format("S%05d", i)
+    items[r] = record(r, i)
+  end
+  s:write_many(items)
+  s:close()
+end
+
 -- What a store holds, as plain tables: structures (refcode -> raw JSON),
 -- root members, the number of log entries, the index (bucket -> refcodes).
 local function state(path)
@@ -68,24 +79,10 @@ describe("a file rewrite that is interrupted (seed " .. procs.seed .. ")", funct
   lazy_setup(function()
     dir = helper.tmpdir()
     orig = dir .. "/orig.h5"
-    local s = store.open(orig, { mode = "w" })
-    local items = {}
-    for i = 1, 1500 do
-      local r = string.format("S%05d", i)
-      items[r] = record(r, i)
-    end
-    s:write_many(items)
-    s:close()
+    write_records(store.open(orig, { mode = "w" }), 1, 1500)
     organize.run(orig, SCHEME)
     -- 300 more: the index is stale, so a rebuild changes it
-    s = store.open(orig)
-    items = {}
-    for i = 1501, 1800 do
-      local r = string.format("S%05d", i)
-      items[r] = record(r, i)
-    end
-    s:write_many(items)
-    s:close()
+    write_records(store.open(orig), 1501, 1800)
     before = state(orig)
     before.findings = findings(orig)
   end)

@@ -493,6 +493,18 @@ static void crash_handler(int sig) {
 #endif
 
 static void install_crash_guard(void) {
+  /* A blocked signal mask survives exec: a parent that blocks SIGALRM (some
+   * CI runners do) would silence the watchdog and leave libhdf5 looping
+   * forever, and a blocked SIGINT would make Ctrl-C do nothing. */
+  sigset_t guarded;
+  sigemptyset(&guarded);
+  sigaddset(&guarded, SIGALRM);
+  sigaddset(&guarded, SIGINT);
+  sigaddset(&guarded, SIGSEGV);
+  sigaddset(&guarded, SIGBUS);
+  sigaddset(&guarded, SIGFPE);
+  sigaddset(&guarded, SIGABRT);
+  sigprocmask(SIG_UNBLOCK, &guarded, NULL);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sigemptyset(&sa.sa_mask);

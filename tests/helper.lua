@@ -78,6 +78,9 @@ function helper.write_file(path, content)
   f:close()
 end
 
+-- Seconds any one child process of a test may run (valgrind is ~30x slower).
+local CHILD_LIMIT = os.getenv("H5LUA_VALGRIND") and 3600 or 600
+
 --- Run a shell command; returns {code=, stdout=, stderr=}.
 -- opts.stdin: text fed to standard input; opts.env: {NAME=value}.
 function helper.sh(cmd, opts)
@@ -90,12 +93,21 @@ function helper.sh(cmd, opts)
     input = dir .. "/stdin"
     helper.write_file(input, opts.stdin)
   end
-  local full = string.format("cd %s && %s%s <%s >%s 2>%s; echo $?",
-    helper.quote(opts.cwd or helper.root), env, cmd, input, dir .. "/out", dir .. "/err")
+  -- A child that never ends fails its test after CHILD_LIMIT seconds
+  -- instead of stalling the suite past CI's clock.
+  local full = string.format("cd %s && timeout -k 10 %d sh -c %s <%s >%s 2>%s; echo $?",
+    helper.quote(opts.cwd or helper.root), CHILD_LIMIT, helper.quote(env .. cmd), input,
+    dir .. "/out", dir .. "/err")
+  local started = os.time()
   local p = io.popen(full)
   local code = tonumber(p:read("a"):match("(%d+)%s*$"))
   p:close()
-  return { code = code, stdout = slurp(dir .. "/out"), stderr = slurp(dir .. "/err") }
+  local r = { code = code, stdout = slurp(dir .. "/out"), stderr = slurp(dir .. "/err") }
+  if (code == 124 or code == 137) and os.time() - started >= CHILD_LIMIT then
+    r.stderr = r.stderr .. string.format("\n(test helper: killed after its %d s time limit: %s)\n",
+      CHILD_LIMIT, cmd)
+  end
+  return r
 end
 
 -- Under `make valgrind`, child h5lua processes run under valgrind too: an

@@ -17,18 +17,29 @@ run() {  # run LABEL LOG COMMAND...
 }
 tally() { grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1; }
 
+# Each pass has a time limit (normally 4-5 minutes each), so that a hang
+# still ends the run with a named failure inside CI's 90 minutes.
+PASS_LIMIT=${H5LUA_PASS_LIMIT:-2100}
+export PASS_LIMIT
 run "suite (build/h5lua)" build/test-normal.log \
-  sh -c 'build/h5lua tests/run.lua "$@"; echo "exit: $?" >&2' sh "$@"
+  env H5LUA_TEST_TRACE=build/test-normal.running sh -c 'timeout -k 30 "$PASS_LIMIT" build/h5lua tests/run.lua "$@"
+    code=$?; echo >&2; echo "exit: $code" >&2' sh "$@"
 run "suite under ASan/UBSan (build-asan/h5lua)" build/test-asan.log \
   env ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" H5LUA_BIN="$PWD/build-asan/h5lua" \
-  sh -c 'build-asan/h5lua tests/run.lua --exclude-pattern="^cif" "$@"; echo "exit: $?" >&2' \
+  H5LUA_TEST_TRACE=build/test-asan.running \
+  sh -c 'timeout -k 30 "$PASS_LIMIT" build-asan/h5lua tests/run.lua --exclude-pattern="^cif" "$@"
+    code=$?; echo >&2; echo "exit: $code" >&2' \
   sh "$@"
 
 passed=0 failed=0 skipped=0
 for log in build/test-normal.log build/test-asan.log; do
   line=$(tally "$log")
+  if grep -qE '^exit: (124|137)$' "$log"; then
+    echo "$log: the pass did not finish within $PASS_LIMIT s; it was stopped in:"
+    cat "${log%.log}.running" 2>/dev/null
+  fi
   if [ -z "$line" ]; then failed=$((failed + 1)); status=1; continue; fi
   p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
   f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')

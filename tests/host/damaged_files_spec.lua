@@ -55,6 +55,26 @@ describe("damaged files #cli", function()
     p:close()
   end)
 
+  -- A blocked signal mask is inherited through exec; CI runners may start
+  -- the suite with SIGALRM blocked, which silenced the watchdog (CI hung).
+  it("end cleanly for a looping file when started with SIGALRM blocked", function()
+    local r = helper.python_run(string.format([[
+import os, signal, subprocess, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM, signal.SIGINT})
+try:
+    p = subprocess.run([%q, %q, %q], capture_output=True, text=True, timeout=120)
+    sys.stdout.write("exit %%d\n%%s" %% (p.returncode, p.stderr))
+except subprocess.TimeoutExpired:
+    sys.stdout.write("hung\n")
+]], helper.bin, helper.root .. "/tests/fuzz/walk.lua",
+      helper.root .. "/tests/fixtures/fuzz/hdf5-hang-global-heap.h5"))
+    assert.equal(0, r.code, r.stderr)
+    local code, stderr = r.stdout:match("^exit (%d+)\n(.*)$")
+    assert(code, "h5lua did not end: " .. r.stdout)
+    assert.equal("2", code)
+    assert.matches(HANG, stderr)
+  end)
+
   it("end cleanly for the damaged files of the shared data", function()
     if not helper.data then
       pending("../shared/data is absent")

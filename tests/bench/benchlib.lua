@@ -33,12 +33,14 @@ function benchlib.measure(cmd)
 end
 
 --- Compile tests/bench/c/NAME.c into build/bench/NAME (once); returns the path.
-function benchlib.compile_c(name)
+-- extra: more C sources, relative to the root (e.g. "bindings/json_scan.c").
+function benchlib.compile_c(name, extra)
   local out = benchlib.root .. "/build/bench/" .. name
   local src = benchlib.root .. "/tests/bench/c/" .. name .. ".c"
+  for _, e in ipairs(extra or {}) do src = src .. " " .. benchlib.root .. "/" .. e end
   os.execute("mkdir -p " .. benchlib.root .. "/build/bench")
-  local cmd = string.format("cc -O2 -o %s %s $(pkg-config --cflags --libs hdf5) -llzf -lm",
-    out, src)
+  local cmd = string.format("cc -O2 -I%s/bindings -o %s %s $(pkg-config --cflags --libs hdf5) "
+    .. "-llzf -lm", benchlib.root, out, src)
   assert(os.execute(cmd), "cannot compile " .. src)
   return out
 end

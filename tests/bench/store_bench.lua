@@ -11,15 +11,20 @@
 -- are the best of BENCH_RUNS (default 5) rounds, 100,000 of BENCH_RUNS_LARGE
 -- (default 2); h5lua/C ratios also come as the median of per-round ratios.
 --
--- Writers compared:
---   C earliest      plain C, default (old-style) format, 64 KiB conversion buffer
+-- Writers compared (C: tests/bench/c/store.c; its refcode and JSON checks
+-- use h5lua's own scanner, bindings/json_scan.c, so "checked" is the same
+-- work in both):
+--   C earliest      plain C, default (old-style) format, 64 KiB conversion
+--                   buffer, refcodes and JSON checked
 --   h5lua earliest  store.open{libver="earliest"}, write_many without
 --                   intermediate flushes or log: must be byte-identical to h5py
 --   h5py (seed)     initialize_hdf5_file + write_structure_group per item
---   C v108          plain C, new-style groups
---   h5lua default   store.open() (v108), write_many defaults: JSON checked,
---                   flush every 1,000 items / 5 s, log entry
---   h5lua no check  as default with validate = false (same work as C)
+--   C v108          plain C, new-style groups, nothing checked
+--   C v108 store    plain C, new-style groups, checked and H5Fflush every
+--                   1,000 items / 5 s: the work of write_many's defaults
+--   h5lua default   store.open() (v108), write_many defaults: checked, flush
+--                   (and undo-journal commit) every 1,000 items / 5 s, log entry
+--   h5lua no check  as default with validate = false
 --   h5lua packed    json_storage = "compressed" (size only matters)
 -- Targets: h5lua within 1.3x of C, >= 6x faster than the h5py loop, peak
 -- memory < 64 MiB, byte-identical to h5py with libver "earliest".
@@ -193,7 +198,7 @@ local shm = io.popen("mktemp -d /dev/shm/h5lua-store-bench.XXXXXX 2>/dev/null")
 local shm_dir = shm:read("l")
 shm:close()
 local data_dir = shm_dir or dir
-local c_bin = benchlib.compile_c("store")
+local c_bin = benchlib.compile_c("store", { "bindings/json_scan.c" })
 local this = benchlib.root .. "/tests/bench/store_bench.lua"
 local h5lua = benchlib.root .. "/build/h5lua"
 local py = dir .. "/seed_loop.py"
@@ -261,7 +266,8 @@ local function best(a, b)
 end
 
 local WRITERS = {
-  { "C earliest", function(p, r, j) return string.format("%s write %s %s %s earliest", c_bin, p, r, j) end,
+  { "C earliest", function(p, r, j)
+      return string.format("%s write %s %s %s earliest checked", c_bin, p, r, j) end,
     function(p, r) return string.format("%s read %s %s", c_bin, p, r) end },
   { "h5lua earliest", function(p, r, j)
       return string.format("%s %s child write earliest %s %s %s", h5lua, this, p, r, j) end,
@@ -270,6 +276,8 @@ local WRITERS = {
     function(p, r, j) return string.format("%s %s read %s %s %s", benchlib.python, py, p, r, j) end },
   { "C v108", function(p, r, j) return string.format("%s write %s %s %s v108", c_bin, p, r, j) end,
     function(p, r) return string.format("%s read %s %s", c_bin, p, r) end },
+  { "C v108 store", function(p, r, j)
+      return string.format("%s write %s %s %s v108 store", c_bin, p, r, j) end },
   { "h5lua default", function(p, r, j)
       return string.format("%s %s child write default %s %s %s", h5lua, this, p, r, j) end,
     function(p, r, j) return string.format("%s %s child read default %s %s %s", h5lua, this, p, r, j) end },
@@ -341,12 +349,16 @@ for _, n in ipairs(SIZES) do
       ratio(a, b, "write", 1), runs, ratio(a, b, "write", 2), mid, rs[1], rs[#rs])
   end
   local lines = {
-    "h5lua/C write, same format and work (earliest, no flushes): "
+    "h5lua/C write, same format and work (earliest, checked, no flushes): "
       .. paired("h5lua earliest", "C earliest"),
-    "h5lua/C write, new-style format (default, JSON checked, flushed): "
+    "h5lua/C write, same format and work (v108, checked, flushed; h5lua's journal on top): "
+      .. paired("h5lua default", "C v108 store"),
+    "h5lua default / C doing only the writes (v108, nothing checked or flushed): "
       .. paired("h5lua default", "C v108"),
-    "h5lua/C write, new-style format without the JSON check: "
+    "h5lua without the JSON check / C doing only the writes: "
       .. paired("h5lua no check", "C v108"),
+    string.format("C's own cost of the checks and flushes: C v108 store / C v108 %.2fx wall",
+      ratio("C v108 store", "C v108", "write", 1)),
     string.format("h5py loop / h5lua write: %.1fx (earliest), %.1fx (default)",
       ratio("h5py (seed)", "h5lua earliest", "write", 1),
       ratio("h5py (seed)", "h5lua default", "write", 1)),

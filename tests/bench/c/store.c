@@ -1,7 +1,7 @@
 /*
  * store.c -- plain-C baseline for tests/bench/store_bench.lua.
  *
- *   store write OUT.h5 REFCODES JSONL [libver [buffer_bytes]]
+ *   store write OUT.h5 REFCODES JSONL [libver [work [buffer_bytes]]]
  *   store read  IN.h5  REFCODES
  *
  * write: one structure per line of JSONL, its refcode on the same line of
@@ -9,6 +9,13 @@
  * variable-length UTF-8 string created as h5py creates it (no timestamps,
  * default fill and allocation), so with libver "earliest" the file is
  * byte-identical to h5py's.  libver: earliest (default) | v108 | v110 | latest.
+ * work: what is done besides writing, to match a writer of h5lua's:
+ *   bare     nothing (default)
+ *   checked  each refcode and JSON text checked as the store checks them
+ *            (refcode non-empty, UTF-8, no '/' or NUL, not "."; the text one
+ *            JSON object in UTF-8, by h5lua's own scanner, json_scan.c)
+ *   store    checked, and H5Fflush every 1,000 items or 5 s, as write_many's
+ *            defaults (h5lua also commits its undo journal there)
  * buffer_bytes: the type-conversion buffer of the transfer property list
  * (H5Pset_buffer); 0 keeps HDF5's 1 MiB default, which HDF5 1.10 zero-fills
  * on every H5Dwrite (the slow path this baseline avoids by default).
@@ -23,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "json_scan.h"
 
 static double wall_now(void) {
   struct timespec ts;
@@ -56,10 +65,30 @@ static H5F_libver_t parse_libver(const char *s) {
   exit(2);
 }
 
+/* The store's refcode check (store.check_refcode). */
+static int refcode_ok(const char *ref, size_t n) {
+  return n > 0 && strlen(ref) == n && !strchr(ref, '/') && strcmp(ref, ".") != 0 &&
+         json_scan_utf8(ref, n);
+}
+
+enum work { BARE, CHECKED, STORE };
+
+static enum work parse_work(const char *s) {
+  if (!s || strcmp(s, "bare") == 0) return BARE;
+  if (strcmp(s, "checked") == 0) return CHECKED;
+  if (strcmp(s, "store") == 0) return STORE;
+  fprintf(stderr, "store: unknown work '%s'\n", s);
+  exit(2);
+}
+
+#define FLUSH_EVERY 1000   /* write_many's defaults */
+#define FLUSH_SECONDS 5.0
+
 static int do_write(int argc, char **argv) {
   if (argc < 5) return 2;
   H5F_libver_t low = parse_libver(argc > 5 ? argv[5] : NULL);
-  size_t bufsize = argc > 6 ? (size_t)strtoul(argv[6], NULL, 10) : 64 * 1024;
+  enum work work = parse_work(argc > 6 ? argv[6] : NULL);
+  size_t bufsize = argc > 7 ? (size_t)strtoul(argv[7], NULL, 10) : 64 * 1024;
   FILE *refs = fopen(argv[3], "r"), *jsonl = fopen(argv[4], "r");
   if (!refs || !jsonl) die("opening the input files");
   double w0 = wall_now(), c0 = cpu_now();
@@ -84,9 +113,18 @@ static int do_write(int argc, char **argv) {
 
   char *ref = NULL, *json = NULL;
   size_t refcap = 0, jsoncap = 0;
-  long n = 0;
+  long n = 0, pending = 0;
   unsigned long long bytes = 0;
+  double last_flush = wall_now();
   while (next_line(refs, &ref, &refcap) && next_line(jsonl, &json, &jsoncap)) {
+    if (work != BARE) {
+      json_scanner sc;
+      sc.on_member = NULL;
+      if (!refcode_ok(ref, strlen(ref)) || !json_scan_object(&sc, json, strlen(json))) {
+        fprintf(stderr, "store: structure %ld: bad refcode or JSON\n", n + 1);
+        exit(1);
+      }
+    }
     hid_t g = H5Gcreate2(structures, ref, lcpl, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) die("H5Gcreate2");
     hid_t d = H5Dcreate2(g, "raw_json", strtype, space, lcpl, dcpl, H5P_DEFAULT);
@@ -97,6 +135,11 @@ static int do_write(int argc, char **argv) {
     H5Dclose(d);
     H5Gclose(g);
     n++;
+    if (work == STORE && (++pending >= FLUSH_EVERY || wall_now() - last_flush >= FLUSH_SECONDS)) {
+      if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) die("H5Fflush");
+      pending = 0;
+      last_flush = wall_now();
+    }
   }
   free(ref);
   free(json);
@@ -155,7 +198,7 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "write") == 0) rc = do_write(argc, argv);
   else if (argc >= 2 && strcmp(argv[1], "read") == 0) rc = do_read(argc, argv);
   if (rc == 2)
-    fprintf(stderr, "usage: store write OUT.h5 REFCODES JSONL [libver [buffer_bytes]]\n"
+    fprintf(stderr, "usage: store write OUT.h5 REFCODES JSONL [libver [work [buffer_bytes]]]\n"
                     "       store read IN.h5 REFCODES\n");
   return rc;
 }

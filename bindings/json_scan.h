@@ -21,10 +21,11 @@ typedef struct json_scanner {
 
 /* Is text one JSON object and nothing else (whitespace aside), UTF-8
  * throughout?  On failure sc->p is where scanning stopped and sc->why says
- * why.  Set (or clear) on_member and ud before the call. */
+ * why.  Set (or clear) on_member and ud before the call.  text[len] must be
+ * a NUL byte, as in every Lua string (the scanner's loops stop at it). */
 int json_scan_object(json_scanner *sc, const char *text, size_t len);
 
-/* Is text (len bytes) UTF-8, by the same rules as strings in JSON? */
+/* Is text (len bytes, then a NUL) UTF-8, by the same rules as strings in JSON? */
 int json_scan_utf8(const char *text, size_t len);
 
 #endif

@@ -56,6 +56,22 @@ describe("h5.json_check", function()
     end
   end)
 
+  -- The scanner stops at the NUL that ends every Lua string instead of
+  -- comparing positions with the end (json_scan.c): each cut must still be
+  -- refused at or before the cut, with no read past it (the ASan pass).
+  it("refuses every proper prefix of a valid text, at or before its end", function()
+    local text = '{"a": [0, -1.5e-3, 2E+7, true, false, null, NaN, -Infinity], '
+      .. '"s": "x\\u00e9\\n é€😀", "o": {"p": {}}}'
+    assert.is_true(h5.json_check(text))
+    for cut = 0, #text - 1 do
+      local prefix = text:sub(1, cut)
+      local ok, at, why = h5.json_check(prefix)
+      assert.is_false(ok, prefix)
+      assert.is_true(at <= cut + 1, prefix .. ": position " .. tostring(at))
+      assert.is_string(why)
+    end
+  end)
+
   it("nests 999 levels below the object", function()
     local text = "{\"a\":" .. ("["):rep(999) .. ("]"):rep(999) .. "}"
     assert.is_true(h5.json_check(text))

@@ -1,5 +1,6 @@
--- h5.json_check and h5.json_members (bindings/json.c): the JSON scanner the
--- store checks text with and organization schemes read single fields with.
+-- h5.json_check and h5.json_members (bindings/json.c on bindings/json_scan.c):
+-- the JSON scanner the store checks text with and organization schemes read
+-- single fields with.
 local h5 = require "h5"
 local cjson = require "cjson"
 

@@ -48,11 +48,13 @@ static void die(const char *what) {
   exit(2);
 }
 
-/* Next line of fp without its newline, in *buf (grown as needed); NULL at EOF. */
-static char *next_line(FILE *fp, char **buf, size_t *cap) {
+/* Next line of fp without its newline, in *buf (grown as needed), its
+ * length in *len (a NUL inside the line counts); NULL at EOF. */
+static char *next_line(FILE *fp, char **buf, size_t *cap, size_t *len) {
   ssize_t n = getline(buf, cap, fp);
   if (n < 0) return NULL;
-  if (n > 0 && (*buf)[n - 1] == '\n') (*buf)[n - 1] = '\0';
+  if (n > 0 && (*buf)[n - 1] == '\n') (*buf)[--n] = '\0';
+  *len = (size_t)n;
   return *buf;
 }
 
@@ -65,7 +67,8 @@ static H5F_libver_t parse_libver(const char *s) {
   exit(2);
 }
 
-/* The store's refcode check (store.check_refcode). */
+/* The store's refcode check (store.check_refcode); n is the line's length,
+ * so a NUL inside it is caught. */
 static int refcode_ok(const char *ref, size_t n) {
   return n > 0 && strlen(ref) == n && !strchr(ref, '/') && strcmp(ref, ".") != 0 &&
          json_scan_utf8(ref, n);
@@ -112,15 +115,15 @@ static int do_write(int argc, char **argv) {
   if (bufsize > 0) H5Pset_buffer(dxpl, bufsize, NULL, NULL);
 
   char *ref = NULL, *json = NULL;
-  size_t refcap = 0, jsoncap = 0;
+  size_t refcap = 0, jsoncap = 0, reflen, jsonlen;
   long n = 0, pending = 0;
   unsigned long long bytes = 0;
   double last_flush = wall_now();
-  while (next_line(refs, &ref, &refcap) && next_line(jsonl, &json, &jsoncap)) {
+  while (next_line(refs, &ref, &refcap, &reflen) && next_line(jsonl, &json, &jsoncap, &jsonlen)) {
     if (work != BARE) {
       json_scanner sc;
       sc.on_member = NULL;
-      if (!refcode_ok(ref, strlen(ref)) || !json_scan_object(&sc, json, strlen(json))) {
+      if (!refcode_ok(ref, reflen) || !json_scan_object(&sc, json, jsonlen)) {
         fprintf(stderr, "store: structure %ld: bad refcode or JSON\n", n + 1);
         exit(1);
       }
@@ -131,7 +134,7 @@ static int do_write(int argc, char **argv) {
     if (d < 0) die("H5Dcreate2");
     const char *p = json;
     if (H5Dwrite(d, strtype, H5S_ALL, H5S_ALL, dxpl, &p) < 0) die("H5Dwrite");
-    bytes += strlen(json);
+    bytes += jsonlen;
     H5Dclose(d);
     H5Gclose(g);
     n++;
@@ -170,10 +173,10 @@ static int do_read(int argc, char **argv) {
   hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
   H5Pset_buffer(dxpl, 64 * 1024, NULL, NULL);
   char *ref = NULL, path[512];
-  size_t cap = 0;
+  size_t cap = 0, reflen;
   long n = 0;
   unsigned long long bytes = 0;
-  while (next_line(refs, &ref, &cap)) {
+  while (next_line(refs, &ref, &cap, &reflen)) {
     snprintf(path, sizeof path, "structures/%s/raw_json", ref);
     hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
     if (d < 0) die("H5Dopen2");

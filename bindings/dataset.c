@@ -1352,12 +1352,10 @@ static int location_newindex(lua_State *L) {
   h5_handle *loc = h5_check_location(L, 1);
   const char *name = h5_check_path(L, 2);
   lua_settop(L, 3);
-  switch (lua_type(L, 3)) {
-    case LUA_TNIL:
-      lua_pushfstring(L, "h5: cannot assign nil to '%s' (remove it with :delete)",
-                      h5_push_path(L, loc->id, name));
-      return lua_error(L);
-    default: break;
+  if (lua_isnil(L, 3)) {
+    lua_pushfstring(L, "h5: cannot assign nil to '%s' (remove it with :delete)",
+                    h5_push_path(L, loc->id, name));
+    return lua_error(L);
   }
   /* raised here, not by a callee: luaL_error would prefix the script's
    * position, which no other h5 message has */

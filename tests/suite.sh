@@ -18,7 +18,8 @@ run() {  # run LABEL LOG COMMAND...
   { H5LUA_TEST_TRACE="${log%.log}.running" timeout -k 30 "$PASS_LIMIT" "$@"
     code=$?; echo; echo "exit: $code"; } 2>&1 | tee "$log"
 }
-tally() { grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1; }
+tally() { grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1; }
+skips() { grep -E '^[0-9]+ skipped$' "$1" | tail -n 1 | cut -d' ' -f1; }
 
 run "suite (build/h5lua)" build/test-normal.log build/h5lua tests/run.lua "$@"
 run "suite under ASan/UBSan (build-asan/h5lua)" build/test-asan.log \
@@ -37,7 +38,7 @@ for log in build/test-normal.log build/test-asan.log; do
   if [ -z "$line" ]; then failed=$((failed + 1)); status=1; continue; fi
   p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
   f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
-  s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+  s=$(skips "$log")
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
   grep -q '^exit: 0$' "$log" || status=1
   # a sanitizer report fails the run even when busted counted the test as passed
@@ -56,9 +57,6 @@ for log in build/test-normal.log build/test-asan.log; do
   fi
 done
 echo
-if [ "$skipped" -gt 0 ]; then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
-fi
+[ "$skipped" -eq 0 ] || echo "$skipped skipped"
+echo "$passed passed, $failed failed"
 exit $status

@@ -4,16 +4,40 @@
  * A File is also the root group, as in h5py: every Group method works on it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "h5_internal.h"
+
+static const char *const option_keys[] = {
+  "backing_store", "driver", "journal", "libver", "locking", "meta_cache", "track_order", NULL
+};
+
+/* Raise "bad argument" unless every key of the opts table is an option:
+ * a misspelt one (libvr) must not pass unnoticed. */
+static void check_option_keys(lua_State *L, int opts) {
+  if (lua_isnoneornil(L, opts)) return;
+  luaL_checktype(L, opts, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, opts)) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int i = 0;
+    while (k && option_keys[i] && strcmp(option_keys[i], k) != 0) i++;
+    if (!k || !option_keys[i])
+      luaL_argerror(L, opts, lua_pushfstring(L, "unknown option '%s'",
+                                             luaL_tolstring(L, -1, NULL)));
+  }
+}
 
 /* Read the opts table's libver/driver/locking/journal/track_order into property lists.
  * Returns NULL or an error message for a bad option value. */
 static const char *apply_options(lua_State *L, int opts, hid_t fapl, hid_t fcpl) {
   if (lua_isnoneornil(L, opts)) return NULL;
-  luaL_checktype(L, opts, LUA_TTABLE);
   if (lua_getfield(L, opts, "libver") != LUA_TNIL) {
     static const char *const names[] = {"earliest", "v108", "v110", "latest", NULL};
     static const H5F_libver_t lows[] = {H5F_LIBVER_EARLIEST, H5F_LIBVER_V18,
@@ -26,13 +50,17 @@ static const char *apply_options(lua_State *L, int opts, hid_t fapl, hid_t fcpl)
     H5Pset_libver_bounds(fapl, lows[i], H5F_LIBVER_LATEST);
   }
   lua_pop(L, 1);
+  int backing_type = lua_getfield(L, opts, "backing_store");
+  if (backing_type != LUA_TNIL && backing_type != LUA_TBOOLEAN)
+    return "option 'backing_store' must be a boolean";
+  hbool_t backing = backing_type == LUA_TNIL || lua_toboolean(L, -1);  /* default: written */
+  lua_pop(L, 1);
+  int core = 0;
   if (lua_getfield(L, opts, "driver") != LUA_TNIL) {
     const char *v = lua_tostring(L, -1);
     if (v && strcmp(v, "core") == 0) {
-      lua_getfield(L, opts, "backing_store");
-      int backing = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
-      lua_pop(L, 1);
-      H5Pset_fapl_core(fapl, 1 << 16, (hbool_t)backing);
+      core = 1;
+      H5Pset_fapl_core(fapl, 1 << 16, backing);
     } else if (v && strcmp(v, "sec2") == 0) {
       H5Pset_fapl_sec2(fapl);
     } else {
@@ -40,6 +68,7 @@ static const char *apply_options(lua_State *L, int opts, hid_t fapl, hid_t fcpl)
     }
   }
   lua_pop(L, 1);
+  if (backing_type != LUA_TNIL && !core) return "option 'backing_store' needs driver = 'core'";
   if (lua_getfield(L, opts, "locking") != LUA_TNIL) {
     if (!lua_isboolean(L, -1)) return "option 'locking' must be a boolean";
     /* ignore_when_disabled: a file system without locks is not an error */
@@ -76,9 +105,12 @@ static const char *apply_options(lua_State *L, int opts, hid_t fapl, hid_t fcpl)
     if (H5Pset_mdc_config(fapl, &c) < 0) return "cannot set the metadata cache size";
   }
   lua_pop(L, 1);
-  if (lua_getfield(L, opts, "track_order") != LUA_TNIL && lua_toboolean(L, -1)) {
-    H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-    H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+  if (lua_getfield(L, opts, "track_order") != LUA_TNIL) {
+    if (!lua_isboolean(L, -1)) return "option 'track_order' must be a boolean";
+    if (lua_toboolean(L, -1)) {
+      H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+      H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    }
   }
   lua_pop(L, 1);
   return NULL;
@@ -92,6 +124,66 @@ static int file_exists(const char *path) {
 static int is_directory(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whether HDF5 will lock files opened with fapl: HDF5_USE_FILE_LOCKING wins
+ * over the property list, as in libhdf5 1.10's own parsing of it. */
+static int locking_on(hid_t fapl) {
+  const char *env = getenv("HDF5_USE_FILE_LOCKING");
+  if (env && (strcmp(env, "FALSE") == 0 || strcmp(env, "0") == 0)) return 0;
+  if (env && (strcmp(env, "TRUE") == 0 || strcmp(env, "1") == 0 ||
+              strcmp(env, "BEST_EFFORT") == 0))
+    return 1;
+  hbool_t use = 1, ignore = 0;
+  if (H5Pget_file_locking(fapl, &use, &ignore) < 0) H5Eclear2(H5E_DEFAULT);
+  return use;
+}
+
+/* Whether this process already has the file at st open in HDF5: then HDF5
+ * refuses to truncate it by itself, with no harm done. */
+static int open_in_this_process(const struct stat *st) {
+  ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
+  if (n <= 0) return 0;
+  hid_t *ids = malloc((size_t)n * sizeof *ids);
+  if (!ids) return 0;
+  n = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_FILE, (size_t)n, ids);
+  int found = 0;
+  for (ssize_t i = 0; i < n && !found; i++) {
+    char name[4096];
+    struct stat other;
+    ssize_t len = H5Fget_name(ids[i], name, sizeof name);
+    found = len > 0 && (size_t)len < sizeof name && stat(name, &other) == 0 &&
+            other.st_dev == st->st_dev && other.st_ino == st->st_ino;
+  }
+  free(ids);
+  H5Eclear2(H5E_DEFAULT);
+  return found;
+}
+
+/* libhdf5 1.10 (and h5py with it) opens a file with O_TRUNC first and locks
+ * it after, so mode 'w' on a file another process holds empties that file
+ * and only then fails.  Ask first for the lock HDF5 takes (flock(2),
+ * exclusive: it conflicts with any writer's or reader's), then let it go for
+ * HDF5 to take.  Returns -1 with an HDF5 error pushed, which h5_push_error
+ * turns into the usual "the file is locked" message, when the file is held. */
+static int check_not_held(const char *path, hid_t fapl) {
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !locking_on(fapl)) return 0;
+  if (H5Pget_driver(fapl) == H5FD_CORE) {
+    size_t increment;
+    hbool_t backing = 1;
+    H5Pget_fapl_core(fapl, &increment, &backing);
+    if (!backing) return 0;  /* the file on disk is never opened */
+  }
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return 0;  /* H5Fcreate reports why */
+  int held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+  int err = errno;
+  close(fd);  /* drops the lock */
+  if (!held || open_in_this_process(&st)) return 0;
+  H5Epush2(H5E_DEFAULT, __FILE__, __func__, __LINE__, H5E_ERR_CLS, H5E_VFL, H5E_CANTLOCKFILE,
+           "unable to lock file, errno = %d, error message = '%s'", err, strerror(err));
+  return -1;
 }
 
 /* h5.open(path[, mode[, opts]]) -> File
@@ -112,7 +204,7 @@ static int file_open(lua_State *L) {
   else
     return luaL_argerror(L, 2, lua_pushfstring(L, "invalid mode '%s' (expected 'r', 'r+', "
                                                   "'w', 'w-', 'x' or 'a')", mode));
-  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  check_option_keys(L, 3);
   lua_settop(L, 3);
   if (is_directory(path))
     return luaL_error(L, "h5: cannot open '%s': is a directory", path);
@@ -141,7 +233,11 @@ static int file_open(lua_State *L) {
   switch (m) {
     case H5M_R: id = H5Fopen(path, H5F_ACC_RDONLY, fapl); doing = "for reading"; break;
     case H5M_RW: id = H5Fopen(path, H5F_ACC_RDWR, fapl); doing = "for writing"; break;
-    case H5M_W: id = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl); doing = "for writing"; break;
+    case H5M_W:
+      id = check_not_held(path, fapl) < 0 ? H5I_INVALID_HID
+                                          : H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+      doing = "for writing";
+      break;
     default:
       if (file_exists(path)) {
         H5Pclose(fapl);

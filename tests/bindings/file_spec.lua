@@ -120,6 +120,22 @@ describe("h5.File", function()
         "h5: cannot open '" .. path .. "': option 'driver' must be 'sec2' or 'core'")
       assert.has_error(function() h5.open(path, "w", { locking = "yes" }) end,
         "h5: cannot open '" .. path .. "': option 'locking' must be a boolean")
+      assert.has_error(function() h5.open(path, "w", { track_order = "yes" }) end,
+        "h5: cannot open '" .. path .. "': option 'track_order' must be a boolean")
+      assert.has_error(function() h5.open(path, "w", { driver = "core", backing_store = 0 }) end,
+        "h5: cannot open '" .. path .. "': option 'backing_store' must be a boolean")
+      assert.has_error(function() h5.open(path, "w", { backing_store = false }) end,
+        "h5: cannot open '" .. path .. "': option 'backing_store' needs driver = 'core'")
+      assert.is_nil(io.open(path))  -- nothing was created
+    end)
+
+    it("rejects unknown option names", function()
+      local path = helper.tmpfile()
+      local function open_with(opts) return function() h5.open(path, "w", opts) end end
+      assert.has_error(open_with { libvr = "latest" },
+        "bad argument #3 to 'open' (unknown option 'libvr')")
+      assert.has_error(open_with { "latest" }, "bad argument #3 to 'open' (unknown option '1')")
+      assert.is_nil(io.open(path))
     end)
 
     it("sets the format's low bound with libver", function()
@@ -207,6 +223,58 @@ with h5py.File(%q, "r") as f:
       f:close()
       assert.equal(0, r.code, r.stderr)
       assert.equal("1\n", r.stdout)
+    end)
+
+    local function disk_size(path)
+      local fh = assert(io.open(path, "rb"))
+      local size = fh:seek("end")
+      fh:close()
+      return size
+    end
+
+    -- libhdf5 1.10 truncates before it locks: mode 'w' must ask first
+    for _, holder_mode in ipairs { "a", "r" } do
+      it("leaves a file held in mode '" .. holder_mode .. "' whole when another process "
+        .. "opens it with 'w'", function()
+        local path = helper.tmpfile()
+        local w = h5.open(path, "w")
+        w.attrs.answer = 42
+        w:create_group("g/sub")
+        w:close()
+        local f = h5.open(path, holder_mode)
+        if holder_mode == "a" then
+          f.attrs.more = "written"
+          f:flush()
+        end
+        local size = disk_size(path)
+        local r = locked_open(path, "w")
+        assert.equal(1, r.code)
+        assert.equal("h5lua: h5: cannot open '" .. path .. "' for writing: the file is locked "
+          .. "by another process that has it open (close it there, or open with locking=false "
+          .. "/ HDF5_USE_FILE_LOCKING=FALSE to read it anyway)\n", r.stderr)
+        assert.equal(size, disk_size(path))
+        assert.equal(42, f.attrs.answer)
+        f:close()
+        f = h5.open(path)
+        assert.equal(42, f.attrs.answer)
+        assert.equal(holder_mode == "a" and "written" or nil, f.attrs.more)
+        assert.is_true(f:exists("g/sub"))
+        f:close()
+      end)
+    end
+
+    it("still truncates with 'w' when no one holds the file, or locking is off", function()
+      local path = helper.tmpfile()
+      make_file(path)
+      local r = locked_open(path, "w")
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("0\n", r.stdout)
+      make_file(path)
+      local f = h5.open(path, "r")
+      r = locked_open(path, "w", nil, { HDF5_USE_FILE_LOCKING = "FALSE" })
+      f:close()
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("0\n", r.stdout)
     end)
 
     it("honours HDF5_USE_FILE_LOCKING=FALSE", function()

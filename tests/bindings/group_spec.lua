@@ -155,6 +155,19 @@ describe("h5.Group", function()
       assert.same({}, f.a:keys())
     end)
 
+    it("leaves a group deleted while open without a name, as h5py does", function()
+      local g = f:create_group("g1")
+      local child = f:create_group("g1/c")
+      f:create_group("g2")
+      f:delete("g1")
+      assert.is_nil(g.name)
+      assert.is_nil(child.name)
+      assert.equal("<h5.Group (anonymous) (1 members)>", tostring(g))
+      assert.equal(1, #g)  -- still usable until closed
+      assert.equal("/g2", f.g2.name)
+      assert.equal("/", f.name)
+    end)
+
     it("fails to delete what is not there", function()
       assert.has_error(function() f:delete("zz") end,
         "h5: cannot delete '/zz': no such object")

@@ -186,10 +186,11 @@ static int delete_attr(lua_State *L, hid_t loc, const char *name, int must_exist
   return 0;
 }
 
-static void check_attrs_writable(lua_State *L, int idx, const char *name) {
+/* doing: "write" or "delete", for the read-only message */
+static void check_attrs_writable(lua_State *L, int idx, const char *doing, const char *name) {
   lua_getiuservalue(L, idx, 1);
   int owner = lua_gettop(L);
-  const char *what = lua_pushfstring(L, "write attribute '%s'", name);
+  const char *what = lua_pushfstring(L, "%s attribute '%s'", doing, name);
   h5_check_writable(L, owner, what);
   lua_pop(L, 2);
 }
@@ -199,7 +200,7 @@ static int attrs_set(lua_State *L) {
   hid_t loc = check_attrs(L, 1);
   const char *name = check_attr_name(L, 2);
   luaL_checkany(L, 3);
-  check_attrs_writable(L, 1, name);
+  check_attrs_writable(L, 1, lua_isnil(L, 3) ? "delete" : "write", name);
   if (lua_isnil(L, 3)) return delete_attr(L, loc, name, 0);
   return write_attr(L, loc, name, 3);
 }
@@ -208,7 +209,7 @@ static int attrs_set(lua_State *L) {
 static int attrs_delete(lua_State *L) {
   hid_t loc = check_attrs(L, 1);
   const char *name = check_attr_name(L, 2);
-  check_attrs_writable(L, 1, name);
+  check_attrs_writable(L, 1, "delete", name);
   return delete_attr(L, loc, name, 1);
 }
 

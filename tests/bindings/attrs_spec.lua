@@ -127,6 +127,25 @@ describe("h5.Attributes", function()
       assert.has_error(function() f.attrs:delete("v") end,
         "h5: cannot delete attribute 'v': no such attribute")
     end)
+
+    it("says a read-only file cannot delete, not write, and keeps the attribute", function()
+      f.attrs.q = 1
+      f:create_group("g").attrs.q = 2
+      local path = f.filename
+      f:close()
+      local ro = h5.open(path)
+      local refused = "h5: cannot delete attribute 'q': the file is open read-only (open it "
+        .. "with mode 'r+' or 'a')"
+      assert.has_error(function() ro.attrs.q = nil end, refused)
+      assert.has_error(function() ro.attrs:delete("q") end, refused)
+      assert.has_error(function() ro.g.attrs.q = nil end, refused)
+      assert.has_error(function() ro.attrs.q = 3 end,
+        "h5: cannot write attribute 'q': the file is open read-only (open it with mode 'r+' "
+        .. "or 'a')")
+      assert.equal(1, ro.attrs.q)
+      ro:close()
+      f = h5.open(path, "r+")  -- for after_each
+    end)
   end)
 
   describe("listing", function()

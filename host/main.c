@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,7 +102,24 @@ static int dostring(lua_State *L, const char *s, const char *name) {
   return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
 }
 
-/* -l [g=]mod: require mod and store it in global g (default: mod) */
+/* require's "module 'mod' not found:" lists every place it looked, one
+ * line each (~20): without --traceback, say how many in one line. */
+static int shorten_not_found(lua_State *L, const char *mod) {
+  const char *msg = lua_tostring(L, -1);
+  const char *head = lua_pushfstring(L, "module '%s' not found:", mod);
+  int missing = msg && strncmp(msg, head, strlen(head)) == 0;
+  lua_pop(L, 1);
+  if (!missing || show_traceback) return missing;
+  int places = 0;
+  for (const char *p = strstr(msg, "\n\t"); p; p = strstr(p + 2, "\n\t")) places++;
+  lua_pushfstring(L, "module '%s' not found (searched %d places; --traceback lists them)", mod,
+                  places);
+  lua_remove(L, -2);
+  return missing;
+}
+
+/* -l [g=]mod: require mod and store it in global g (default: mod).
+ * Returns an exit code: a module that is not there is a usage error. */
 static int dolibrary(lua_State *L, char *spec) {
   char *eq = strchr(spec, '=');
   const char *glob = spec, *mod = spec;
@@ -112,8 +130,13 @@ static int dolibrary(lua_State *L, char *spec) {
   lua_getglobal(L, "require");
   lua_pushstring(L, mod);
   int status = host_docall(L, 1, 1);
-  if (status == LUA_OK) lua_setglobal(L, glob);
-  return host_report(L, status);
+  if (status == LUA_OK) {
+    lua_setglobal(L, glob);
+    return 0;
+  }
+  int missing = shorten_not_found(L, mod);
+  host_report(L, status);
+  return missing ? EXIT_USAGE : EXIT_PROBLEMS;
 }
 
 /* {====================================================================
@@ -187,17 +210,19 @@ static int collect_args(char **argv, int *first) {
   return args;
 }
 
-/* Second pass: run -e and -l in order. */
+/* Second pass: run -e and -l in order.  Returns 0, or the exit code of the
+ * first that failed. */
 static int run_args(lua_State *L, char **argv, int n) {
   for (int i = 1; i < n; i++) {
     int option = argv[i][1];
     if (argv[i][0] != '-' || (option != 'e' && option != 'l')) continue;
     char *extra = argv[i] + 2;
     if (*extra == '\0') extra = argv[++i];
-    int status = option == 'e' ? dostring(L, extra, "=(command line)") : dolibrary(L, extra);
-    if (status != LUA_OK) return 0;
+    int code = option == 'l' ? dolibrary(L, extra)
+               : dostring(L, extra, "=(command line)") == LUA_OK ? 0 : EXIT_PROBLEMS;
+    if (code != 0) return code;
   }
-  return 1;
+  return 0;
 }
 
 /* arg: script at 0, its arguments at 1..n, interpreter and options below 0 */
@@ -345,6 +370,22 @@ static int looks_like_hdf5(const char *path) {
   return found;
 }
 
+/* Names that say "HDF5 data": such a file is never run as a script. */
+static int has_hdf5_suffix(const char *path) {
+  static const char *const suffixes[] = {".h5", ".hdf5", ".he5", ".nxs", NULL};
+  size_t len = strlen(path);
+  for (int i = 0; suffixes[i]; i++) {
+    size_t n = strlen(suffixes[i]);
+    if (len > n && strcasecmp(path + len - n, suffixes[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+static int is_regular_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* A bare word that is not a file names a subcommand. */
 static int is_command_name(const char *s) {
   if (!(*s >= 'a' && *s <= 'z') || access(s, F_OK) == 0) return 0;
@@ -417,8 +458,9 @@ static int pmain(lua_State *L) {
     lua_pushinteger(L, EXIT_USAGE);
     return 1;
   }
-  if (!run_args(L, argv, script)) {
-    lua_pushinteger(L, EXIT_PROBLEMS);
+  code = run_args(L, argv, script);
+  if (code != 0) {
+    lua_pushinteger(L, code);
     return 1;
   }
   if (script < argc) {
@@ -434,6 +476,10 @@ static int pmain(lua_State *L) {
       lua_pushboolean(L, (args & HAS_W) != 0);
       code = call_lua_entry(L, "h5lua.repl", "open_file", 2);
       if (code == 0) host_repl(L);
+    } else if (strcmp(target, "-") != 0 && has_hdf5_suffix(target) && is_regular_file(target)) {
+      /* not Lua either: its "syntax error near <eof>" would only puzzle */
+      fprintf(stderr, "%s: %s: not an HDF5 file\n", progname, target);
+      code = EXIT_USAGE;
     } else {
       code = run_script(L, strcmp(target, "-") == 0 && !after_dashdash ? NULL : target);
     }

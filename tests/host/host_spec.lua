@@ -120,6 +120,39 @@ print(arg[-1] ~= nil)
       assert.matches("^h5lua: .*: unexpected symbol near '='\n$", r.stderr)
     end)
 
+    it("says a data file's name that is not HDF5 is not an HDF5 file, exit 2", function()
+      for _, name in ipairs { "junk.h5", "junk.hdf5", "junk.he5", "junk.nxs", "JUNK.H5" } do
+        local path = helper.tmpfile(name)
+        helper.write_file(path, "just text\n")
+        local r = run({ path })
+        assert.equal(2, r.code)
+        assert.equal("h5lua: " .. path .. ": not an HDF5 file\n", r.stderr)
+        assert.equal("", r.stdout)
+      end
+      local lua_named = script("print('ran')")  -- other names still run as scripts
+      assert.equal("ran\n", run({ lua_named }).stdout)
+    end)
+
+    it("says in one line, exit 2, that a -l module is missing; --traceback lists where",
+      function()
+      local r = run({ "-l", "nosuchmod", "-e", "print('not reached')" })
+      assert.equal(2, r.code)
+      assert.matches("^h5lua: module 'nosuchmod' not found %(searched %d+ places; "
+        .. "%-%-traceback lists them%)\n$", r.stderr)
+      assert.equal("", r.stdout)
+      r = run({ "--traceback", "-l", "nosuchmod" })
+      assert.equal(2, r.code)
+      assert.matches("^h5lua: module 'nosuchmod' not found:\n\tno field "
+        .. "package.preload%['nosuchmod'%]\n", r.stderr)
+      assert.matches("\n\tno file '[^\n]*/scripts/nosuchmod.lua'\n", r.stderr)
+      -- a module that is there but fails is the job's error: exit 1, its own message
+      local dir = helper.tmpdir()
+      helper.write_file(dir .. "/broken.lua", "error('broken on load', 0)\n")
+      r = run({ "-l", "broken" }, { env = { H5LUA_PATH = dir } })
+      assert.equal(1, r.code)
+      assert.equal("h5lua: broken on load\n", r.stderr)
+    end)
+
     it("exits with os.exit's code", function()
       assert.equal(1, run({ "-e", "os.exit(1)" }).code)
       assert.equal(0, run({ "-e", "os.exit(true)" }).code)

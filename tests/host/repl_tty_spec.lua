@@ -105,6 +105,16 @@ describe("the REPL on a terminal #tty", function()
       size), screen)
   end)
 
+  it_tty("starts with no arguments: banner line, then values of expressions", function()
+    term = start({}, home)
+    local screen = term:wait_for("exploration\n>")
+    assert.matches("^h5lua %d+%.%d+%.%d+ %(Lua 5%.4%.%d+%) %-%- ls%(%), help%(%) for HDF5 "
+      .. "exploration\n>$", screen)
+    term:type("1+1")
+    term:keys("Enter")
+    assert.equal("> 1+1\n2\n>", after_banner(term:wait_for("\n2\n>")))
+  end)
+
   it_tty("completes a member name on TAB", function()
     open()
     term:type("f.stru")

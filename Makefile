@@ -59,7 +59,10 @@ $(BUILD)/obj/host $(BUILD)/obj/bindings:
 # Installs only what is missing; apt-get update only when something is.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  case "$$(dpkg-query -W -f='$${Status}' $$p 2>/dev/null)" in \
+	    "install ok installed") ;; \
+	    *) missing="$$missing $$p" ;; \
+	  esac; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \

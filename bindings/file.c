@@ -190,8 +190,9 @@ static int check_not_held(const char *path, hid_t fapl) {
  * mode: "r" (default), "r+", "w", "w-" or "x", "a" -- h5py's semantics.
  * opts: libver, driver ("sec2" | "core", backing_store), locking, track_order,
  * meta_cache (the metadata cache's largest size in bytes), journal (writers:
- * a kill -9 rolls the file back to its last flush, see journal.c).  Any mode first rolls back what a killed journaled writer left.
- * Raises "h5: cannot open '<path>' ...: <reason>". */
+ * a kill -9 rolls the file back to its last flush, see journal.c); any other
+ * key is a bad argument.  Any mode first rolls back what a killed journaled
+ * writer left.  Raises "h5: cannot open '<path>' ...: <reason>". */
 static int file_open(lua_State *L) {
   const char *path = h5_check_path(L, 1);
   const char *mode = luaL_optstring(L, 2, "r");

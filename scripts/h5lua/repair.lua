@@ -28,6 +28,9 @@ local organize = require "h5lua.organize"
 
 local repair = {}
 
+-- Files repair writes beside the original while it works.
+local SCRATCH_SUFFIXES = { ".repair-src0", ".repair-src1", ".repair-tmp" }
+
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 local function exists(path)
@@ -183,10 +186,20 @@ end
 -- dataset reads back. Returns healthy and counts {groups=, datasets=, links=}.
 local MAX_DEPTH = 64  -- deeper than this is taken for a cycle of hard links
 
+-- H5Ocopy copies attributes too: count them so the report's total is
+-- the same whether a subtree went whole or object by object.
+local function count_attrs(obj, counts)
+  local ok, names = pcall(function() return obj.attrs:keys() end)
+  if not ok then return false end
+  counts.attributes = counts.attributes + #names
+  return true
+end
+
 local function scan(result, g, path, counts, depth)
-  counts = counts or { groups = 1, datasets = 0, links = 0 }
+  counts = counts or { groups = 1, datasets = 0, links = 0, attributes = 0 }
   depth = depth or 1
   if depth > MAX_DEPTH then return false, counts end
+  if not count_attrs(g, counts) then return false, counts end
   local ok, keys = pcall(g.keys, g)
   if not ok then return false, counts end
   local healthy = true
@@ -212,6 +225,7 @@ local function scan(result, g, path, counts, depth)
           counts.datasets = counts.datasets + 1
           local rok, v = read(result, obj)
           if rok then check_json(result, p, v) else healthy = false end
+          if not count_attrs(obj, counts) then healthy = false end
         end
         pcall(obj.close, obj)
       end
@@ -370,6 +384,9 @@ local function copy_member(result, src, dst, name, path)
       local cok, cerr = pcall(src.copy, src, name, dst, name)
       if cok then
         result.counts.datasets = result.counts.datasets + 1
+        local counts = { attributes = 0 }
+        count_attrs(obj, counts)
+        result.counts.attributes = result.counts.attributes + counts.attributes
       else
         lose(result, path, "dataset cannot be copied: " .. errmsg(cerr))
       end
@@ -417,8 +434,14 @@ function repair.file(path, opts)
     result.message = string.format("cannot repair '%s': no such file", path)
     return result
   end
-  local src, err = open_source(path)
+  -- Scratch files left by an earlier run that died (libhdf5 can fault on
+  -- a damaged file, killing the process before it cleans up) would make
+  -- this run fail or mix old bytes in: remove them first.
+  for _, suffix in ipairs(SCRATCH_SUFFIXES) do os.remove(path .. suffix) end
+  local ook, src, err = pcall(open_source, path)
+  if not ook then src, err = nil, tostring(src) end
   if not src then
+    for _, suffix in ipairs(SCRATCH_SUFFIXES) do os.remove(path .. suffix) end
     result.message = string.format("cannot repair '%s': %s", path, err)
     return result
   end
@@ -444,8 +467,15 @@ function repair.file(path, opts)
     local backup = repair.backup_path(path)
     -- A hard link keeps the original under the backup name at no cost; a
     -- copy where the file system has no hard links.
+    local bok, berr = true, nil
     if not os.execute("ln " .. quote(path) .. " " .. quote(backup) .. " 2>/dev/null") then
-      copy_bytes(path, backup)
+      bok, berr = pcall(copy_bytes, path, backup)
+    end
+    if not bok then
+      os.remove(tmp)
+      os.remove(backup)
+      result.message = string.format("cannot keep a backup of '%s': %s", path, tostring(berr))
+      return result
     end
     result.backup = backup
   end

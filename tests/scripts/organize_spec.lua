@@ -322,6 +322,22 @@ with h5py.File(%q, "r") as f:
       assert.is_nil((organize.buckets(path, "odd")))
     end)
 
+    it("refuses a bucket name with a NUL byte, naming the scheme and the refcode", function()
+      local path = make_store()
+      organize.run(path, "by_space_group")
+      local before, keys = dump_index(path, "by_space_group")
+      local nul = { name = "by_space_group", key = function(_, r)
+        return r == "QUARTZ" and "P 1\0x" or { "ok", "fine" }
+      end }
+      local ok, err = pcall(organize.run, path, nul)
+      assert.is_false(ok)
+      assert.equal("scheme 'by_space_group' gave a bucket name with a NUL byte for 'QUARTZ' "
+        .. "(\"P 1\\0x\")", err)
+      local after, keys_after = dump_index(path, "by_space_group")
+      assert.same(before, after)
+      assert.same(keys, keys_after)
+    end)
+
     it("escapes bucket names HDF5 cannot hold and keeps numbers as text", function()
       local path = make_store()
       local names = { ALANIN = ".", NACL = "", QUARTZ = "a/b", SLASH = 7, SLASH2 = 2.5 }

@@ -500,6 +500,17 @@ local function recover_from_bytes(result, path, dst)
   end
 end
 
+-- Whether something at or below path, or the root's listing, was lost
+-- (the bytes are read, all of them at once, only then).
+local function lost_under(result, path)
+  for _, l in ipairs(result.lost) do
+    if l.path == "/" or l.path == path or l.path:sub(1, #path + 1) == path .. "/" then
+      return true
+    end
+  end
+  return false
+end
+
 --- Repair a file in place.
 -- @tparam string path
 -- @tparam[opt] table opts `backup` (default true: keep the original as
@@ -536,7 +547,7 @@ function repair.file(path, opts)
   local ok, cerr = pcall(function()
     local dst = h5.open(tmp, "w")
     local cok, e = pcall(copy_group, result, src.file, dst, "/")
-    if cok and src.note then
+    if cok and src.note and lost_under(result, "/structures") then
       local rok, rerr = pcall(recover_from_bytes, result, path, dst)
       if not rok then
         result.notes[#result.notes + 1] = { path = "/structures", message = "recovering "

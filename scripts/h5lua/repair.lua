@@ -440,7 +440,7 @@ local function heap_texts(bytes)
       local p = at + 16
       while p + 16 <= stop do
         local index, _, _, osize = string.unpack("<I2I2I4I8", bytes, p)
-        if index == 0 or osize > stop - p - 16 then break end
+        if index == 0 or osize < 0 or osize > stop - p - 16 then break end  -- garbage
         texts[#texts + 1] = { text = bytes:sub(p + 16, p + 15 + osize), offset = p - 1 }
         p = p + 16 + (osize + 7) // 8 * 8
       end

@@ -46,16 +46,26 @@ static herr_t collect_link(hid_t g, const char *name, const H5L_info_t *info, vo
   return name_list_add(data, name) < 0 ? -1 : 0;
 }
 
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Names of the links in the group at loc, sorted by name.  Returns 0 or -1
- * (HDF5 failure; the error stack is left for h5_raise). */
+ * (HDF5 failure; the error stack is left for h5_raise).
+ * Native order, sorted here: for a dense group (many links) an increasing
+ * order makes libhdf5 1.10 build a table of every link first, and on a
+ * damaged (truncated) file it frees that half-built table's garbage and
+ * crashes; native order walks the name B-tree without a table, so a
+ * damaged group fails with an error instead.  strcmp is HDF5's name order. */
 static int list_links(hid_t loc, name_list *nl) {
   memset(nl, 0, sizeof *nl);
   hsize_t idx = 0;
   H5_OPERATION("listing a group");
-  if (H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, nl) < 0) {
+  if (H5Literate(loc, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect_link, nl) < 0) {
     if (nl->failed) H5Eclear2(H5E_DEFAULT);
     return -1;
   }
+  if (nl->n > 1) qsort(nl->names, nl->n, sizeof *nl->names, compare_names);
   return 0;
 }
 

@@ -181,7 +181,16 @@ end
 
 local function bucket_string(b, scheme, refcode)
   local t = type(b)
-  if t == "string" then return b end
+  if t == "string" then
+    -- The group name could be escaped, but the bucket_name attribute (an
+    -- HDF5 string) cannot hold a NUL: refuse it before anything is written
+    -- rather than fail midway or store a name cut short.
+    if b:find("\0", 1, true) then
+      error(string.format("scheme '%s' gave a bucket name with a NUL byte for '%s' (%q)",
+        scheme.name, refcode, b), 0)
+    end
+    return b
+  end
   if t == "number" then
     return math.tointeger(b) and string.format("%d", b) or tostring(b)
   end

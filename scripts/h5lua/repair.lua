@@ -17,6 +17,9 @@
 --    the fill value and are reported. Dangling soft and external links,
 --    unreadable objects and attributes are reported as lost. raw_json
 --    texts that are not valid JSON are kept byte for byte and reported.
+--    For a truncated file, structures whose group cannot be reached (the
+--    cut took /structures' link index) are then recovered from the raw_json
+--    texts that lie whole in the global heap before the cut.
 -- 3. The original is kept as a backup (`<name>.h5.backup`, or `.1`, `.2`,
 --    ... when that exists: an older backup is never overwritten), and the
 --    temporary file is renamed over the original (atomic on POSIX).
@@ -27,6 +30,9 @@ local h5 = require "h5"
 local organize = require "h5lua.organize"
 
 local repair = {}
+
+-- Files repair writes beside the original while it works.
+local SCRATCH_SUFFIXES = { ".repair-src0", ".repair-src1", ".repair-tmp" }
 
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
@@ -183,10 +189,20 @@ end
 -- dataset reads back. Returns healthy and counts {groups=, datasets=, links=}.
 local MAX_DEPTH = 64  -- deeper than this is taken for a cycle of hard links
 
+-- H5Ocopy copies attributes too: count them so the report's total is
+-- the same whether a subtree went whole or object by object.
+local function count_attrs(obj, counts)
+  local ok, names = pcall(function() return obj.attrs:keys() end)
+  if not ok then return false end
+  counts.attributes = counts.attributes + #names
+  return true
+end
+
 local function scan(result, g, path, counts, depth)
-  counts = counts or { groups = 1, datasets = 0, links = 0 }
+  counts = counts or { groups = 1, datasets = 0, links = 0, attributes = 0 }
   depth = depth or 1
   if depth > MAX_DEPTH then return false, counts end
+  if not count_attrs(g, counts) then return false, counts end
   local ok, keys = pcall(g.keys, g)
   if not ok then return false, counts end
   local healthy = true
@@ -212,6 +228,7 @@ local function scan(result, g, path, counts, depth)
           counts.datasets = counts.datasets + 1
           local rok, v = read(result, obj)
           if rok then check_json(result, p, v) else healthy = false end
+          if not count_attrs(obj, counts) then healthy = false end
         end
         pcall(obj.close, obj)
       end
@@ -370,6 +387,9 @@ local function copy_member(result, src, dst, name, path)
       local cok, cerr = pcall(src.copy, src, name, dst, name)
       if cok then
         result.counts.datasets = result.counts.datasets + 1
+        local counts = { attributes = 0 }
+        count_attrs(obj, counts)
+        result.counts.attributes = result.counts.attributes + counts.attributes
       else
         lose(result, path, "dataset cannot be copied: " .. errmsg(cerr))
       end
@@ -398,6 +418,99 @@ copy_group = function(result, src, dst, path)
   for _, name in ipairs(keys) do copy_member(result, src, dst, name, join(path, name)) end
 end
 
+---------------------------------------------------------------------------
+-- Structures recovered from the bytes of a truncated file
+---------------------------------------------------------------------------
+
+-- Texts of the variable-length strings that lie whole in the bytes: HDF5
+-- keeps them in global heap collections ("GCOL", version 1, a length, then
+-- objects: index, reference count, reserved, size, data padded to 8 bytes;
+-- index 0 starts the free space). Lengths are 8 bytes, HDF5's default.
+-- Returns a list of {text=, offset=} in file order.
+local function heap_texts(bytes)
+  local texts = {}
+  local pos = 1
+  while true do
+    local at = bytes:find("GCOL\1", pos, true)
+    if not at then break end
+    pos = at + 5
+    if at + 15 <= #bytes then
+      local size = string.unpack("<I8", bytes, at + 8)
+      local stop = math.min(at + size, #bytes + 1)  -- an object must end before this
+      local p = at + 16
+      while p + 16 <= stop do
+        local index, _, _, osize = string.unpack("<I2I2I4I8", bytes, p)
+        if index == 0 or osize < 0 or osize > stop - p - 16 then break end  -- garbage
+        texts[#texts + 1] = { text = bytes:sub(p + 16, p + 15 + osize), offset = p - 1 }
+        p = p + 16 + (osize + 7) // 8 * 8
+      end
+    end
+  end
+  return texts
+end
+
+-- A truncated file's /structures may have lost its link index (a dense
+-- group's fractal heap and B-tree are written as it grows and when it is
+-- closed, often last), leaving every structure unreachable through HDF5
+-- while their raw_json texts still lie whole before the cut. Each such text
+-- that is a JSON object with a usable "identifier" and is missing from the
+-- copy is kept as /structures/<identifier>/raw_json; a refcode seen twice
+-- keeps its last text in the file (older versions may linger in the heap).
+local function recover_from_bytes(result, path, dst)
+  local fh = io.open(path, "rb")
+  if not fh then return end
+  local bytes = fh:read("a")
+  fh:close()
+  local store = require "h5lua.store"
+  local found, order, seen = {}, {}, {}
+  for _, t in ipairs(heap_texts(bytes)) do
+    if t.text:find("^%s*{") and t.text:find('"identifier"', 1, true) then
+      local s = organize.decode(t.text)
+      local refcode = s and s.identifier
+      if type(refcode) == "string" and store.check_refcode(refcode) then
+        if not found[refcode] then order[#order + 1] = refcode end
+        seen[refcode] = (seen[refcode] or 0) + 1
+        found[refcode] = t.text
+      end
+    end
+  end
+  if #order == 0 then return end
+  local structures = dst:get("structures") or dst:create_group("structures")
+  local added, twice = 0, {}
+  table.sort(order)
+  for _, refcode in ipairs(order) do
+    if not structures:link_info(refcode) then
+      local g = structures:create_group(refcode)
+      g:create_dataset("raw_json", found[refcode]):close()
+      g:close()
+      added = added + 1
+      result.counts.groups = result.counts.groups + 1
+      result.counts.datasets = result.counts.datasets + 1
+      if seen[refcode] > 1 then twice[#twice + 1] = refcode end
+    end
+  end
+  structures:close()
+  if added > 0 then
+    local message = string.format("%d structure%s recovered from the file's bytes (unreachable "
+      .. "through their groups), each named by its JSON identifier", added, added == 1 and "" or "s")
+    if #twice > 0 then
+      message = message .. "; found more than once, the last text kept: " .. table.concat(twice, ", ")
+    end
+    result.notes[#result.notes + 1] = { path = "/structures", message = message }
+  end
+end
+
+-- Whether something at or below path, or the root's listing, was lost
+-- (the bytes are read, all of them at once, only then).
+local function lost_under(result, path)
+  for _, l in ipairs(result.lost) do
+    if l.path == "/" or l.path == path or l.path:sub(1, #path + 1) == path .. "/" then
+      return true
+    end
+  end
+  return false
+end
+
 --- Repair a file in place.
 -- @tparam string path
 -- @tparam[opt] table opts `backup` (default true: keep the original as
@@ -417,8 +530,14 @@ function repair.file(path, opts)
     result.message = string.format("cannot repair '%s': no such file", path)
     return result
   end
-  local src, err = open_source(path)
+  -- Scratch files left by an earlier run that died (libhdf5 can fault on
+  -- a damaged file, killing the process before it cleans up) would make
+  -- this run fail or mix old bytes in: remove them first.
+  for _, suffix in ipairs(SCRATCH_SUFFIXES) do os.remove(path .. suffix) end
+  local ook, src, err = pcall(open_source, path)
+  if not ook then src, err = nil, tostring(src) end
   if not src then
+    for _, suffix in ipairs(SCRATCH_SUFFIXES) do os.remove(path .. suffix) end
     result.message = string.format("cannot repair '%s': %s", path, err)
     return result
   end
@@ -428,6 +547,13 @@ function repair.file(path, opts)
   local ok, cerr = pcall(function()
     local dst = h5.open(tmp, "w")
     local cok, e = pcall(copy_group, result, src.file, dst, "/")
+    if cok and src.note and lost_under(result, "/structures") then
+      local rok, rerr = pcall(recover_from_bytes, result, path, dst)
+      if not rok then
+        result.notes[#result.notes + 1] = { path = "/structures", message = "recovering "
+          .. "structures from the file's bytes failed: " .. errmsg(rerr) }
+      end
+    end
     dst:close()
     if not cok then error(e, 0) end
   end)
@@ -444,8 +570,15 @@ function repair.file(path, opts)
     local backup = repair.backup_path(path)
     -- A hard link keeps the original under the backup name at no cost; a
     -- copy where the file system has no hard links.
+    local bok, berr = true, nil
     if not os.execute("ln " .. quote(path) .. " " .. quote(backup) .. " 2>/dev/null") then
-      copy_bytes(path, backup)
+      bok, berr = pcall(copy_bytes, path, backup)
+    end
+    if not bok then
+      os.remove(tmp)
+      os.remove(backup)
+      result.message = string.format("cannot keep a backup of '%s': %s", path, tostring(berr))
+      return result
     end
     result.backup = backup
   end

@@ -13,8 +13,8 @@
 --       decoded   = false,  -- optional: the raw check never looks at the
 --                   -- table (structure is then nil; why still says whether
 --                   -- and why the text does not decode)
---       dataset   = function(dataset, report) end }  -- each dataset outside
---                   -- /structures (the structure pass reads those in full)
+--       dataset   = function(dataset, report) end }  -- each dataset but the
+--                   -- structures' raw_json (the structure pass reads those)
 --
 -- `report(message[, path])` records a finding `{rule=, severity=, path=,
 -- message=}`; path defaults to the object being checked ("/" for file
@@ -268,13 +268,15 @@ function validate.file(file, opts)
         if r.dataset then want_dataset[#want_dataset + 1] = i end
       end
       if #want_dataset > 0 then
-        -- Every dataset outside /structures (the structure pass has read
-        -- the structures' own datasets in full), group by group, through
-        -- hard links only (soft links may loop); 64 levels at most.
+        -- Every dataset but the structures' raw_json (the structure pass
+        -- has read those in full), group by group, through hard links only
+        -- (soft links may loop); 64 levels at most. Other datasets under
+        -- /structures (a structure's coords, say) are checked like any.
         local function walk(g, path, depth)
+          local in_structure = path:match("^/structures/[^/]+$") ~= nil
           for _, name in ipairs(g:keys()) do
             local p = (path == "/" and "" or path) .. "/" .. name
-            local info = p ~= "/structures" and g:link_info(name)
+            local info = not (in_structure and name == "raw_json") and g:link_info(name)
             local obj = info and info.kind == "hard" and g:get(name) or nil
             if obj then
               if obj.kind == "group" then

@@ -6,7 +6,13 @@
 -- structure instead of the first ten), and plain C on the HDF5 API
 -- (tests/bench/c/organize.c), in one run.
 --
--- Targets: h5lua within 1.5x of plain C, and at least 3x faster than h5py.
+-- Plain C runs twice: "plain C" parses each JSON text into a tree as the
+-- seed's json.loads does; "plain C scan" does h5lua's work (the text checked
+-- by h5lua's JSON scanner, bindings/json_scan.c, and only the space_group
+-- member decoded), so its ratio compares like with like.
+--
+-- Targets: h5lua within 1.5x of plain C doing the same work (scan), and at
+-- least 3x faster than h5py; the ratio to tree-building C is printed too.
 -- Wall-clock seconds are what the targets are about; CPU seconds (user +
 -- system) are printed too, as they vary less on a busy machine.
 --
@@ -126,7 +132,7 @@ local function sh(cmd)
   assert(os.execute(cmd), "failed: " .. cmd)
 end
 
-local c_bin = benchlib.compile_c("organize")
+local c_bin = benchlib.compile_c("organize", { "bindings/json_scan.c" })
 local h5lua = os.getenv("H5LUA_BIN") or (benchlib.root .. "/build/h5lua")
 local dir = os.tmpname()
 os.remove(dir)
@@ -139,6 +145,9 @@ fpy:close()
 local tools = {
   { name = "plain C", organize = function(file) return c_bin .. " organize " .. quote(file) end,
     validate = function(file) return c_bin .. " validate " .. quote(file) end },
+  { name = "plain C scan", organize = function(file) return c_bin .. " organize " .. quote(file)
+      .. " scan" end,
+    validate = function(file) return c_bin .. " validate " .. quote(file) .. " scan" end },
   { name = "h5lua", organize = function(file)
       return h5lua .. " organize " .. quote(file) .. " by_space_group"
     end,
@@ -180,16 +189,19 @@ for _, n in ipairs(SIZES) do
         r.wall, r.cpu, r.mib, benchlib.ratio(r.wall, c.wall), benchlib.ratio(r.cpu, c.cpu))) end
     end
     local l, p = results["h5lua"][job], results["h5py (seed)"][job]
-    print(string.format("%-8d %-9s h5lua/C %s wall, %s cpu (target <= 1.50x: %s); "
-      .. "h5py/h5lua %s wall, %s cpu (target >= 3x: %s)", n, job,
-      benchlib.ratio(l.wall, c.wall), benchlib.ratio(l.cpu, c.cpu),
-      verdict(l.wall <= 1.5 * c.wall), benchlib.ratio(p.wall, l.wall),
-      benchlib.ratio(p.cpu, l.cpu), verdict(p.wall >= 3 * l.wall)))
+    local cs = results["plain C scan"][job]
+    print(string.format("%-8d %-9s h5lua/C same work (scan) %s wall, %s cpu (target <= 1.50x: "
+      .. "%s); h5lua/C building trees %s wall, %s cpu", n, job,
+      benchlib.ratio(l.wall, cs.wall), benchlib.ratio(l.cpu, cs.cpu),
+      verdict(l.wall <= 1.5 * cs.wall), benchlib.ratio(l.wall, c.wall),
+      benchlib.ratio(l.cpu, c.cpu)))
+    print(string.format("%-8d %-9s h5py/h5lua %s wall, %s cpu (target >= 3x: %s)", n, job,
+      benchlib.ratio(p.wall, l.wall), benchlib.ratio(p.cpu, l.cpu), verdict(p.wall >= 3 * l.wall)))
     if job == "validate" then
       local a = results["h5lua all"].validate
-      print(string.format("%-8d %-9s every built-in rule (12, not the seed's 4): h5lua/C %s wall; "
-        .. "h5py/h5lua %s wall (not a target: more work than the others do)", n, job,
-        benchlib.ratio(a.wall, c.wall), benchlib.ratio(p.wall, a.wall)))
+      print(string.format("%-8d %-9s every built-in rule (12, not the seed's 4): h5lua/C scan %s "
+        .. "wall; h5py/h5lua %s wall (not a target: more work than the others do)", n, job,
+        benchlib.ratio(a.wall, cs.wall), benchlib.ratio(p.wall, a.wall)))
     end
   end
   os.remove(base)

@@ -84,6 +84,22 @@ describe("h5lua organize #cli", function()
     assert.same({ "A", "N", "S" }, organize.buckets(path, "by_first_letter"))
   end)
 
+  it("runs a user's scheme found in ~/.config/h5lua/schemes/", function()
+    local home = helper.tmpdir()
+    os.execute("mkdir -p " .. home .. "/.config/h5lua/schemes")
+    helper.write_file(home .. "/.config/h5lua/schemes/x.lua",
+      helper.read_file(FIXTURES .. "by_first_letter.lua"))
+    local path = make_store(ENTRIES)
+    local env = { HOME = home, H5LUA_PATH = "" }
+    local r = helper.h5lua({ "organize", path, "by_first_letter" }, { env = env })
+    assert.equal("", r.stderr)
+    assert.equal(0, r.code)
+    assert.same({ "A", "N", "S" }, organize.buckets(path, "by_first_letter"))
+    r = helper.h5lua({ "schemes" }, { env = env })
+    assert.truthy(r.stdout:find("  by_first_letter    One bucket per first letter of the "
+      .. "refcode. [" .. home .. "/.config/h5lua/schemes/x.lua]\n", 1, true), r.stdout)
+  end)
+
   it("runs a user's scheme given with --scheme FILE, its name optional", function()
     local file = helper.tmpdir() .. "/letters.lua"
     helper.write_file(file, helper.read_file(FIXTURES .. "by_first_letter.lua"))

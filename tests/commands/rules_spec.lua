@@ -41,6 +41,27 @@ describe("h5lua rules #cli", function()
     assert.truthy(r.stdout:find("  always_warns ", 1, true))
   end)
 
+  it("lists and runs a user's rule found in ~/.config/h5lua/rules/", function()
+    local home = helper.tmpdir()
+    os.execute("mkdir -p " .. home .. "/.config/h5lua/rules")
+    local file = home .. "/.config/h5lua/rules/x.lua"
+    helper.write_file(file, helper.read_file(FIXTURES .. "small_cell.lua"))
+    local env = { HOME = home, H5LUA_PATH = "" }
+    local r = helper.h5lua({ "rules" }, { env = env })
+    assert.equal(0, r.code)
+    assert.truthy(r.stdout:find("  small_cell              warning  The cell is at least 50 "
+      .. "cubic angstroms. [" .. file .. "]\n", 1, true))
+    local store = require "h5lua.store"
+    local path = helper.tmpfile()
+    local s = store.open(path, { validate = false })
+    s:write("TINY", '{"identifier":"TINY","cell_lengths":[1,2,3],"cell_angles":[90,90,90]}')
+    s:close()
+    r = helper.h5lua({ "validate", path }, { env = env })
+    assert.equal(0, r.code)
+    assert.truthy(r.stdout:find("    - [small_cell] /structures/TINY: Structure TINY has a tiny "
+      .. "cell\n", 1, true))
+  end)
+
   it("exits with status 2 for a rules file that fails to load", function()
     local bad = helper.tmpdir() .. "/broken.lua"
     helper.write_file(bad, helper.read_file(FIXTURES .. "broken.lua"))

@@ -19,8 +19,8 @@ describe("h5lua schemes #cli", function()
     for name in r.stdout:gmatch("%f[^\n%z]  (%S+)") do names[#names + 1] = name end
     assert.same({ "by_composition", "by_crystal_system", "by_element", "by_size",
       "by_space_group" }, names)
-    assert.truthy(r.stdout:find("  by_composition     One bucket per Hill-order formula "
-      .. "computed from the atoms (C3H7NO2).\n", 1, true))
+    assert.truthy(r.stdout:find("  by_composition     One bucket per Hill-order formula: the "
+      .. "record's formula, else counted from the atoms (C9H8O4).\n", 1, true))
   end)
 
   it("lists a user's scheme with where it comes from", function()

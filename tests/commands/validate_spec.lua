@@ -97,6 +97,43 @@ describe("h5lua validate #cli", function()
     assert.same({ "Structure TINY has a tiny cell" }, cjson.decode(r.stdout).warnings)
   end)
 
+  -- The dataset pass once skipped all of /structures: a damaged dataset in
+  -- a structure's group (not its raw_json, which the structure pass reads)
+  -- went unseen by fletcher32 and by users' dataset checks.
+  it("checks the datasets inside structure groups, except raw_json", function()
+    local h5 = require "h5"
+    local path = make_store({ { "ALANIN", GOOD:format("ALANIN") } })
+    local f = h5.open(path, "r+")
+    local data = {}
+    for i = 1, 1000 do data[i] = i end
+    f:create_dataset("/structures/ALANIN/coords", { data = h5.array.from(data, "int64"),
+      chunks = { 100 }, fletcher32 = true }):close()
+    f:close()
+    local dir = helper.tmpdir()
+    local seen = dir .. "/seen.lua"
+    helper.write_file(seen, [[
+return { name = "seen", severity = "warning", description = "names every dataset",
+  dataset = function(d, report) report("seen " .. d.name) end }
+]])
+    local r = helper.h5lua({ "validate", path, "--rules", seen, "--json" })
+    assert.equal(0, r.code)
+    assert.same({ "seen /structures/ALANIN/coords" }, cjson.decode(r.stdout).warnings)
+    -- flip a byte in the second chunk (rows 101-200)
+    local bytes = helper.read_file(path)
+    local at = assert(bytes:find(string.pack("<i8i8", 101, 102), 1, true))
+    local fh = assert(io.open(path, "r+b"))
+    fh:seek("set", at + 2)
+    fh:write(string.char(bytes:byte(at + 3) ~ 0xFF))
+    fh:close()
+    r = helper.h5lua({ "validate", path, "--json" })
+    assert.equal(1, r.code)
+    local found = {}
+    for _, x in ipairs(cjson.decode(r.stdout).findings) do
+      found[#found + 1] = x.rule .. " " .. x.path
+    end
+    assert.same({ "fletcher32 /structures/ALANIN/coords" }, found)
+  end)
+
   it("reports a file that is not HDF5 as invalid", function()
     local path = helper.tmpfile("x.h5")
     helper.write_file(path, "hello\n")

@@ -322,6 +322,22 @@ with h5py.File(%q, "r") as f:
       assert.is_nil((organize.buckets(path, "odd")))
     end)
 
+    it("refuses a bucket name with a NUL byte, naming the scheme and the refcode", function()
+      local path = make_store()
+      organize.run(path, "by_space_group")
+      local before, keys = dump_index(path, "by_space_group")
+      local nul = { name = "by_space_group", key = function(_, r)
+        return r == "QUARTZ" and "P 1\0x" or { "ok", "fine" }
+      end }
+      local ok, err = pcall(organize.run, path, nul)
+      assert.is_false(ok)
+      assert.equal("scheme 'by_space_group' gave a bucket name with a NUL byte for 'QUARTZ' "
+        .. "(\"P 1\\0x\")", err)
+      local after, keys_after = dump_index(path, "by_space_group")
+      assert.same(before, after)
+      assert.same(keys, keys_after)
+    end)
+
     it("escapes bucket names HDF5 cannot hold and keeps numbers as text", function()
       local path = make_store()
       local names = { ALANIN = ".", NACL = "", QUARTZ = "a/b", SLASH = 7, SLASH2 = 2.5 }
@@ -437,8 +453,45 @@ with h5py.File(%q, "r") as f:
           '{"atoms":[{"label":"CL1"},{"symbol":"H1+"}]}'))
       end)
 
+      it("takes the record's formula over the atoms, which are only the asymmetric unit",
+        function()
+        -- corundum lists one Al and one O site; its formula is Al2 O3
+        assert.equal("Al2O3", key("by_composition", '{"formula":"Al2 O3","atoms":'
+          .. '[{"symbol":"Al"},{"symbol":"O"}]}'))
+        assert.equal("C9H8O4", key("by_composition", '{"formula":"C9 H8 O4"}'))
+        assert.equal("H2O", key("by_composition", '{"formula":"H2 O","atoms":[{"symbol":"O"},'
+          .. '{"symbol":"H"}]}'))
+      end)
+
+      it("reads formulas spaced or not, in capitals, with decimals and brackets", function()
+        local parse = require("h5lua.schemes.by_composition").parse_formula
+        local hill = require("h5lua.schemes.by_composition").hill
+        local function formula(text)
+          local counts = parse(text)
+          return counts and hill(counts)
+        end
+        assert.equal("Al2O3", formula("Al2O3"))
+        assert.equal("CO", formula("CO"))
+        assert.equal("Co", formula("Co"))
+        assert.equal("CuO4S", formula("CuSO4"))
+        assert.equal("C0.49Na4O7.51", formula("C.49 NA4 O7.51"))
+        assert.equal("CaH2O2", formula("Ca(OH)2"))
+        assert.equal("CuH8O4", formula("[Cu(H2O)4]"))
+        assert.equal("C12H12", formula("(C6 H6)2"))
+        for _, bad in ipairs({ "", "?", "Xx2", "(C6H6", "C6H6)", "C6-H6" }) do
+          assert.is_nil(formula(bad), bad)
+        end
+      end)
+
+      it("counts the atoms when the formula cannot be read", function()
+        assert.equal("ClNa", key("by_composition", '{"formula":"?","atoms":[{"symbol":"Na"},'
+          .. '{"symbol":"Cl"}]}'))
+        assert.same({ nil, "formula '?' cannot be read and missing field 'atoms'" },
+          { key("by_composition", '{"formula":"?"}') })
+      end)
+
       it("skips structures without usable atoms", function()
-        assert.same({ nil, "missing field 'atoms'" }, { key("by_composition", '{}') })
+        assert.same({ nil, "neither a formula nor atoms" }, { key("by_composition", '{}') })
         assert.same({ nil, "no atoms" }, { key("by_composition", '{"atoms":[]}') })
         assert.same({ nil, "atom 2 has no element symbol" },
           { key("by_composition", '{"atoms":[{"symbol":"C"},{"label":"??"}]}') })

@@ -64,6 +64,11 @@ describe("scripts/examples/pipeline.lua", function()
     assert.same({ "ACSALA", "IBPRAC" }, organize.members(path, "by_space_group", "P 21/c"))
     assert.same({ "GLYCIN", "GLYCIN01", "GLYCIN02" },
       organize.members(path, "by_composition", "C2H5NO2"))
+    -- the CIFs' formulas, not the asymmetric units' atoms (AlO, C9H4O4, HO)
+    assert.same({ "corundum" }, organize.members(path, "by_composition", "Al2O3"))
+    assert.same({ "ACSALA" }, organize.members(path, "by_composition", "C9H8O4"))
+    assert.same({ "ice_Ih" }, organize.members(path, "by_composition", "H2O"))
+    assert.is_nil(organize.members(path, "by_composition", "AlO"))
     assert.equal(22, #organize.buckets(path, "by_space_group"))
   end)
 

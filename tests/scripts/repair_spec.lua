@@ -122,6 +122,34 @@ describe("h5lua.repair", function()
       }, "\n") .. "\n", repair.format(result))
     end)
 
+    it("counts the attributes of subtrees it copies whole", function()
+      local path = make_store(2)
+      local f = h5.open(path, "r+")
+      f.structures.S01.attrs.source = "csd"
+      f.structures.S01.attrs.year = 1999
+      f.structures.S02.raw_json.attrs.checked = true
+      f:close()
+      -- every attribute in the file, counted by walking it
+      local function count(obj)
+        local n = #obj.attrs:keys()
+        if obj.kind == "group" or obj.kind == "file" then
+          for _, name in ipairs(obj:keys()) do
+            local child = obj:get(name)
+            n = n + count(child)
+            child:close()
+          end
+        end
+        return n
+      end
+      f = h5.open(path, "r")
+      local want = count(f)
+      f:close()
+      local result = repair.file(path, { backup = false })
+      assert.same({}, result.lost)
+      assert.is_true(want >= 3)
+      assert.equal(want, result.counts.attributes)
+    end)
+
     it("never overwrites an older backup", function()
       local path = make_store(1)
       local first = repair.file(path)

@@ -6,20 +6,27 @@
  *                              variable-length UTF-8 strings) + /metadata;
  *                              LIBVER "v108" gives new-style groups, as the
  *                              store writes by default ("earliest": h5py's)
- *   organize organize FILE     the seed's organize_by_space_group, on the
- *                              HDF5 C API: /by_space_group/<bucket>/refcodes
- *   organize validate FILE     the seed's validate_hdf5_file scanning every
- *                              structure (JSON parsed in full)
+ *   organize organize FILE [scan]  the seed's organize_by_space_group, on
+ *                              the HDF5 C API: /by_space_group/<bucket>/refcodes
+ *   organize validate FILE [scan]  the seed's validate_hdf5_file scanning
+ *                              every structure
  *
- * JSON is parsed into a tree (objects, arrays, unescaped strings, numbers
- * through strtod), as json.loads in the seed and cjson.decode in h5lua do,
- * then the field is looked up: the same work, in plain C.
+ * By default JSON is parsed into a tree (objects, arrays, unescaped strings,
+ * numbers through strtod), as json.loads in the seed does, then the field is
+ * looked up. With "scan", the work h5lua does: the text is only checked to
+ * be one JSON object by h5lua's own scanner (bindings/json_scan.c), which
+ * also hands over the space_group member's value (h5lua's
+ * store.decode_fields); a value with escapes is unescaped as in tree mode.
  */
 #include <hdf5.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "json_scan.h"
+
+static int scan_mode; /* "scan" given: check the JSON, build no tree */
 
 /* {====================================================================
  * JSON: parsed into a tree, as json.loads and cjson.decode do
@@ -247,6 +254,52 @@ static node *field(node *obj, const char *key) {
   return NULL;
 }
 
+/* The space_group member's value range, reported by the scanner. */
+typedef struct {
+  size_t first, stop;
+  int found;
+} member_t;
+
+static void on_member(void *ud, const char *key, size_t key_len, size_t first, size_t stop) {
+  member_t *m = ud;
+  if (key_len == 13 && memcmp(key, "\"space_group\"", 13) == 0) {
+    m->first = first;
+    m->stop = stop;
+    m->found = 1;
+  }
+}
+
+/* Scan mode: the space group of a text into out (as tree mode's lookup
+ * gives it); 0 when the text is not one JSON object or has no string
+ * space_group. */
+static int scan_space_group(const char *text, char *out, size_t cap) {
+  json_scanner sc;
+  member_t m = {0, 0, 0};
+  sc.on_member = on_member;
+  sc.ud = &m;
+  if (!json_scan_object(&sc, text, strlen(text)) || !m.found || text[m.first] != '"') return 0;
+  const char *v = text + m.first + 1;
+  size_t n = m.stop - m.first - 2;
+  if (!memchr(v, '\\', n)) {
+    snprintf(out, cap, "%.*s", (int)n, v);
+    return 1;
+  }
+  json_t j = {text + m.first, text + m.stop, 0};
+  char *s = string(&j);
+  if (!s) return 0;
+  snprintf(out, cap, "%s", s);
+  free(s);
+  return 1;
+}
+
+/* Scan mode's validity check: is text one JSON object? */
+static int scan_ok(const char *text) {
+  json_scanner sc;
+  sc.on_member = NULL;
+  sc.ud = NULL;
+  return json_scan_object(&sc, text, strlen(text));
+}
+
 /* {====================================================================
  * Names
  * ===================================================================== */
@@ -388,17 +441,26 @@ static int organize(const char *path) {
   size_t nb = 0, skipped = 0;
   for (size_t i = 0; i < refs.n; i++) {
     char *text = read_json(s, refs.v[i], str_t);
-    node *doc = text ? parse(text) : NULL;
-    free(text);
-    node *sgv = doc ? field(doc, "space_group") : NULL;
-    if (!sgv || sgv->type != J_STR) {
-      skipped++;
-      node_free(doc);
-      continue;
-    }
     char sg[256];
-    snprintf(sg, sizeof sg, "%s", sgv->str);
-    node_free(doc);
+    if (scan_mode) {
+      int ok = text && scan_space_group(text, sg, sizeof sg);
+      free(text);
+      if (!ok) {
+        skipped++;
+        continue;
+      }
+    } else {
+      node *doc = text ? parse(text) : NULL;
+      free(text);
+      node *sgv = doc ? field(doc, "space_group") : NULL;
+      if (!sgv || sgv->type != J_STR) {
+        skipped++;
+        node_free(doc);
+        continue;
+      }
+      snprintf(sg, sizeof sg, "%s", sgv->str);
+      node_free(doc);
+    }
     size_t k = 0;
     while (k < nb && strcmp(b[k].name, sg) != 0) k++;
     if (k == nb) {
@@ -471,10 +533,15 @@ static int validate(const char *path) {
     hid_t str_t = vlen_str();
     for (size_t i = 0; i < refs.n; i++) {
       char *text = read_json(s, refs.v[i], str_t);
-      node *doc = text ? parse(text) : NULL;
-      if (!text) warnings++;
-      else if (!doc) errors++;
-      node_free(doc);
+      if (!text) {
+        warnings++;
+      } else if (scan_mode) {
+        if (!scan_ok(text)) errors++;
+      } else {
+        node *doc = parse(text);
+        if (!doc) errors++;
+        node_free(doc);
+      }
       free(text);
       free(refs.v[i]);
     }
@@ -495,8 +562,13 @@ int main(int argc, char **argv) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   if ((argc == 4 || argc == 5) && strcmp(argv[1], "gen") == 0)
     return gen(argv[2], atol(argv[3]), argc == 5 ? argv[4] : NULL);
+  if (argc == 4 && strcmp(argv[3], "scan") == 0) {
+    scan_mode = 1;
+    argc = 3;
+  }
   if (argc == 3 && strcmp(argv[1], "organize") == 0) return organize(argv[2]);
   if (argc == 3 && strcmp(argv[1], "validate") == 0) return validate(argv[2]);
-  fprintf(stderr, "usage: organize gen FILE N [earliest|v108] | organize FILE | validate FILE\n");
+  fprintf(stderr, "usage: organize gen FILE N [earliest|v108] | organize FILE [scan] | "
+          "validate FILE [scan]\n");
   return 2;
 }

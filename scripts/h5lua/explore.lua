@@ -88,8 +88,29 @@ function explore.is_location(v)
   return k == "file" or k == "group"
 end
 
---- Read property key of obj, or nil when it is missing or fails.
+--- The properties of each kind of h5 object (what obj.key reads that is
+-- not a method). On files and groups, any other key is a member's name.
+explore.properties = {
+  file = { "attrs", "file", "filename", "freespace", "kind", "libver", "meta_cache", "mode",
+    "name", "size" },
+  group = { "attrs", "file", "kind", "name" },
+  dataset = { "attrs", "chunks", "compression", "compression_opts", "dtype", "file",
+    "fillvalue", "filters", "fletcher32", "kind", "layout", "maxshape", "name", "nbytes",
+    "ndim", "scaleoffset", "shape", "shuffle", "size", "storage_size" },
+  datatype = { "attrs", "dtype", "file", "kind", "name" },
+  array = { "dtype", "shape" },
+}
+local LOCATION_PROPS = {}
+for _, k in ipairs({ "file", "group" }) do
+  LOCATION_PROPS[k] = {}
+  for _, p in ipairs(explore.properties[k]) do LOCATION_PROPS[k][p] = true end
+end
+
+--- Read property key of obj, or nil when it is missing or fails. On a file
+-- or group, a key that is no property is nil, never the member of that name.
 function explore.prop(obj, key)
+  local props = LOCATION_PROPS[explore.kind(obj)]
+  if props and not props[key] then return nil end
   local ok, v = pcall(index, obj, key)
   if ok then return v end
   return nil

@@ -247,13 +247,11 @@ end
 -- ======================================================================
 
 local PROPS = {
-  ["h5.File"] = { "attrs", "file", "filename", "kind", "libver", "meta_cache", "mode", "name", "size" },
-  ["h5.Group"] = { "attrs", "file", "kind", "name" },
-  ["h5.Dataset"] = { "attrs", "chunks", "compression", "compression_opts", "dtype", "file",
-    "fillvalue", "fletcher32", "kind", "maxshape", "name", "nbytes", "ndim", "scaleoffset",
-    "shape", "shuffle", "size", "storage_size" },
-  ["h5.Datatype"] = { "attrs", "dtype", "file", "kind", "name" },
-  ["h5.Array"] = { "dtype", "shape" },
+  ["h5.File"] = explore.properties.file,
+  ["h5.Group"] = explore.properties.group,
+  ["h5.Dataset"] = explore.properties.dataset,
+  ["h5.Datatype"] = explore.properties.datatype,
+  ["h5.Array"] = explore.properties.array,
 }
 
 local key_cache = {}

@@ -41,10 +41,16 @@ function command_files.run_on(dir, file, args)
   return helper.h5lua(argv, { cwd = folder })
 end
 
+-- Known faults the commands steer clear of: damaged/h5diff_attr1.h5 crashes
+-- libhdf5 1.10 only once its attributes are listed, which explore does not
+-- do without first checking they decode (explore.attribute_names).
+local AVOIDED = { ["h5diff_attr1.h5"] = true }
+
 -- The few files known to fault inside libhdf5 1.10 end through the crash guard
 -- (or, under ASan or valgrind, with their report of a fault in libhdf5).
 local function known_hdf5_crash(r, what)
-  return helper.known_libhdf5_fault(what) and helper.libhdf5_fault(r)
+  return not AVOIDED[what:match("[^/]+$")] and helper.known_libhdf5_fault(what)
+    and helper.libhdf5_fault(r)
 end
 
 -- Exit 0, or 1 with one "h5lua: ..." line; never a signal.

@@ -513,14 +513,38 @@ end
 -- Attributes
 -- ======================================================================
 
+-- A name no attribute has (see attribute_names).
+local PROBE = "\127h5lua: no such attribute"
+
+local function exists(attrs, name) return attrs:exists(name) end
+local function keys(obj) return obj:keys() end
+
+--- The names of the attributes in attrs (an h5.Attributes), sorted; or nil
+-- and why they cannot be listed.
+-- Listing (H5Aiterate2) makes libhdf5 build a table of the attribute
+-- messages; when one does not decode, libhdf5 1.10 frees the table's unset
+-- entries, which corrupts its cache and crashes it later, at the latest when
+-- the file closes (damaged/h5diff_attr1.h5). Looking up an absent name first
+-- decodes the same messages one by one and fails cleanly instead.
+function explore.attribute_names(attrs)
+  local ok, err = pcall(exists, attrs, PROBE)
+  if not ok then
+    local why = tostring(err):match("^h5: cannot look up attribute '.-': (.*)$")
+    return nil, why and "cannot list attributes: " .. why or clean_error(err)
+  end
+  local got, names = pcall(keys, attrs)
+  if not got then return nil, clean_error(names) end
+  table.sort(names)
+  return names
+end
+
 --- The attributes of obj as a sorted list of {name=, value=} or
 -- {name=, error=} (an attribute that cannot be read does not stop the rest).
 function explore.attributes(obj)
   local attrs = explore.prop(obj, "attrs")
   if not attrs then return {} end
-  local ok, names = pcall(function() return attrs:keys() end)
-  if not ok then return { { name = "?", error = clean_error(names) } } end
-  table.sort(names)
+  local names, why = explore.attribute_names(attrs)
+  if not names then return { { name = "?", error = why } } end
   local list = {}
   for _, name in ipairs(names) do
     local got, v = pcall(attrs.get, attrs, name)
@@ -553,11 +577,10 @@ end
 
 function explore.attributes_text(attrs, opts)
   local o = pretty.options(opts)
-  local ok, names = pcall(function() return attrs:keys() end)
-  if not ok then return tostring(attrs) end
+  local names = explore.attribute_names(attrs)
+  if not names then return tostring(attrs) end
   local head = string.format("<attributes: %d>", #names)
   local lines = { head }
-  table.sort(names)
   for i, name in ipairs(names) do
     if i > o.items then
       lines[#lines + 1] = string.format("  ... %d more", #names - o.items)

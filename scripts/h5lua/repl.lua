@@ -420,9 +420,8 @@ local function member_candidates(v, sep, partial, head, limit)
       return names, total, short and base .. '["' .. shared or nil
     end
   elseif h5t == "h5.Attributes" then
-    local ok, keys = pcall(function() return v:keys() end)
-    if ok then
-      table.sort(keys)
+    local keys = explore.attribute_names(v)
+    if keys then
       local members = {}
       total = with_prefix(keys, partial, members, limit)
       for _, m in ipairs(members) do

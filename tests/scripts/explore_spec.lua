@@ -101,6 +101,25 @@ describe("h5lua.explore", function()
     end)
   end)
 
+  describe(".attribute_names()", function()
+    it("lists the names sorted", function()
+      with(groups, function(f)
+        assert.same({ "title" }, explore.attribute_names(f.attrs))
+        assert.same({}, explore.attribute_names(f.empty.attrs))
+      end)
+    end)
+
+    it("refuses attributes that do not decode, before libhdf5 lists them", function()
+      if not helper.data then return pending("../shared/data is absent") end
+      with(helper.data .. "/hdf5-samples/damaged/h5diff_attr1.h5", function(f)
+        for _, obj in ipairs({ f, f.dset, f.g1 }) do
+          assert.same({ nil, "cannot list attributes: bad version number for datatype message" },
+            { explore.attribute_names(obj.attrs) })
+        end
+      end)
+    end)
+  end)
+
   describe(".resolve()", function()
     it("finds an object by absolute or relative path", function()
       with(groups, function(f)

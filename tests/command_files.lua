@@ -60,6 +60,25 @@ function command_files.assert_clean(r, what)
   assert(ok, string.format("%s: exit %s\n%s", what, tostring(r.code), r.stderr))
 end
 
+local HAS_SCRIPT = helper.sh("command -v script").code == 0
+
+--- Check that `h5lua args...` prints no colour into a pipe, and (unless
+-- plain: a command that never colours) colours on a terminal when
+-- util-linux's script can provide one; TERM=xterm and NO_COLOR unset both times.
+function command_files.assert_colour_only_on_tty(args, plain)
+  local env = { TERM = "xterm", NO_COLOR = "" }
+  local r = helper.h5lua(args, { env = env })
+  assert(r.code == 0 or r.code == 1, r.stderr)
+  assert(r.stdout ~= "", "no output")
+  assert(not r.stdout:find("\27", 1, true), "colour in a pipe:\n" .. r.stdout)
+  if plain or not HAS_SCRIPT then return end
+  local parts = { helper.quote(helper.bin) }
+  for _, a in ipairs(args) do parts[#parts + 1] = helper.quote(a) end
+  local tty = helper.sh("script -qec " .. helper.quote(table.concat(parts, " ")) .. " /dev/null",
+    { env = env })
+  assert(tty.stdout:find("\27[", 1, true), "no colour on a terminal:\n" .. tty.stdout)
+end
+
 --- Call fn(dir, file) for every shared sample file; the test is pending
 -- (skipped, with the reason) when ../shared/data is absent.
 function command_files.for_each_sample(fn)

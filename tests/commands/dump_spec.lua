@@ -141,6 +141,10 @@ describe("h5lua dump #cli", function()
     assert.equal("h5lua: " .. file .. ": /nope: no such object\n", r.stderr)
   end)
 
+  it("colours on a terminal only, never into a pipe", function()
+    command_files.assert_colour_only_on_tty({ "dump", file, "/x" })
+  end)
+
   describe("on every file of ../shared/data/hdf5-samples", function()
     it("ends cleanly, with JSON that parses", function()
       command_files.for_each_sample(function(dir, file)

@@ -91,6 +91,10 @@ with h5py.File(%q, "r+") as f:
       .. "directory\n", r.stderr)
   end)
 
+  it("colours on a terminal only, never into a pipe", function()
+    command_files.assert_colour_only_on_tty({ "stats", file })
+  end)
+
   describe("on every file of ../shared/data/hdf5-samples", function()
     it("ends cleanly", function()
       command_files.for_each_sample(function(dir, file)

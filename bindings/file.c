@@ -337,7 +337,7 @@ static int file_tostring(lua_State *L) {
   return 1;
 }
 
-/* Properties: filename, mode, size, name, file, kind, attrs, meta_cache, libver. */
+/* Properties: filename, mode, size, freespace, name, file, kind, attrs, meta_cache, libver. */
 static int file_property(lua_State *L, h5_handle *h, const char *key) {
   if (strcmp(key, "filename") == 0) {
     push_filename(L, h->id);
@@ -349,6 +349,12 @@ static int file_property(lua_State *L, h5_handle *h, const char *key) {
     hsize_t size = 0;
     if (H5Fget_filesize(h->id, &size) < 0) return h5_raise(L, "cannot get file size");
     lua_pushinteger(L, (lua_Integer)size);
+  } else if (strcmp(key, "freespace") == 0) {
+    /* what HDF5 tracks as free (h5stat's "tracked free space"); without a
+     * persistent free-space strategy, only what this session freed */
+    hssize_t free_bytes = H5Fget_freespace(h->id);
+    if (free_bytes < 0) return h5_raise(L, "cannot get the free space");
+    lua_pushinteger(L, (lua_Integer)free_bytes);
   } else if (strcmp(key, "name") == 0) {
     lua_pushliteral(L, "/");
   } else if (strcmp(key, "file") == 0) {

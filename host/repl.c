@@ -76,6 +76,12 @@ static int call_repl(lua_State *L, const char *fn, int nargs, int nres) {
  * ===================================================================== */
 
 static char **completion_list = NULL;
+/* From h5lua.repl.complete: how many names match in all (the list may stop
+ * at a limit) and how many leading entries of the list are real candidates;
+ * the ones after them only hold readline's common prefix back and are not
+ * listed. */
+static lua_Integer completion_total = 0;
+static size_t completion_listed = 0;
 
 static char *completion_generator(const char *text, int state) {
   static size_t next;
@@ -92,24 +98,30 @@ static void free_completion_list(void) {
   completion_list = NULL;
 }
 
-/* h5lua.repl.complete(text, line, start) -> {candidates...} */
+/* h5lua.repl.complete(text, line, start) -> {candidates...}, total, listed */
 static char **attempt_completion(const char *text, int start, int end) {
   (void)end;
   rl_attempted_completion_over = 1;  /* never fall back to file names */
   free_completion_list();
+  completion_total = 0;
+  completion_listed = 0;
   lua_State *L = replL;
   int top = lua_gettop(L);
   lua_pushstring(L, text);
   lua_pushstring(L, rl_line_buffer);
   lua_pushinteger(L, start);
-  if (call_repl(L, "complete", 3, 1) == LUA_OK && lua_istable(L, -1)) {
-    size_t n = (size_t)lua_rawlen(L, -1);
+  if (call_repl(L, "complete", 3, 3) == LUA_OK && lua_istable(L, -3)) {
+    size_t n = (size_t)lua_rawlen(L, -3);
+    lua_Integer listed = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : (lua_Integer)n;
+    completion_total = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : (lua_Integer)n;
+    lua_pop(L, 2);
     completion_list = calloc(n + 1, sizeof *completion_list);
     size_t k = 0;
     for (size_t i = 1; completion_list && i <= n; i++) {
       if (lua_rawgeti(L, -1, (lua_Integer)i) == LUA_TSTRING) {
         char *copy = strdup(lua_tostring(L, -1));
         if (copy) completion_list[k++] = copy;
+        if (copy && (lua_Integer)i <= listed) completion_listed = k;
       }
       lua_pop(L, 1);
     }
@@ -125,27 +137,41 @@ static int is_separator(char c) {
   return c == '.' || c == ':' || c == '/' || c == '[';
 }
 
+/* Is s one of the entries that only hold the common prefix back (and not
+ * also a real candidate)? */
+static int is_placeholder(const char *s) {
+  if (!completion_list) return 0;
+  for (size_t i = 0; i < completion_listed; i++)
+    if (strcmp(completion_list[i], s) == 0) return 0;
+  for (size_t i = completion_listed; completion_list[i]; i++)
+    if (strcmp(completion_list[i], s) == 0) return 1;
+  return 0;
+}
+
 /* List candidates without the expression they share: "ALANIN", not
  * "f.structures.ALANIN" (as readline shows file names without their
- * directory).  matches[0] is the common prefix, matches[1..num] the list. */
+ * directory).  matches[0] is the common prefix, matches[1..num] the list;
+ * placeholders are left out, and "... and N more" counts every name that
+ * matches, not only the ones complete() returned. */
 static void display_matches(char **matches, int num, int max_length) {
   (void)max_length;
   size_t cut = 0;
   for (size_t i = 0; matches[0] && matches[0][i]; i++)
     if (is_separator(matches[0][i])) cut = i + 1;
-  int shown = num > DISPLAY_MAX ? DISPLAY_MAX : num;
-  char **list = calloc((size_t)shown + 2, sizeof *list);
+  char **list = calloc((size_t)(num > DISPLAY_MAX ? DISPLAY_MAX : num) + 2, sizeof *list);
   if (!list) return;
-  int width = 0;
+  int width = 0, shown = 0;
   list[0] = matches[0];
-  for (int i = 1; i <= shown; i++) {
+  for (int i = 1; i <= num && shown < DISPLAY_MAX; i++) {
+    if (is_placeholder(matches[i])) continue;
     size_t len = strlen(matches[i]);
-    list[i] = matches[i] + (len >= cut ? cut : len);
-    int w = (int)strlen(list[i]);
+    list[++shown] = matches[i] + (len >= cut ? cut : len);
+    int w = (int)strlen(list[shown]);
     if (w > width) width = w;
   }
   rl_display_match_list(list, shown, width);
-  if (num > shown) fprintf(rl_outstream, "... and %d more\n", num - shown);
+  lua_Integer more = completion_total - shown;
+  if (more > 0) fprintf(rl_outstream, "... and %lld more\n", (long long)more);
   free(list);
   rl_forced_update_display();
 }
@@ -364,6 +390,8 @@ void host_repl(lua_State *L) {
     if (status == LUA_OK) print_results(L);
     else host_report(L, status);
     lua_settop(L, 0);
+    /* the statement may have changed the file: completion lists again */
+    if (call_repl(L, "after_input", 0, 0) != LUA_OK) lua_settop(L, 0);
   }
   if (tty) {
     putchar('\n');

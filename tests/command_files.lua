@@ -41,10 +41,16 @@ function command_files.run_on(dir, file, args)
   return helper.h5lua(argv, { cwd = folder })
 end
 
+-- Known faults the commands steer clear of: damaged/h5diff_attr1.h5 crashes
+-- libhdf5 1.10 only once its attributes are listed, which explore does not
+-- do without first checking they decode (explore.attribute_names).
+local AVOIDED = { ["h5diff_attr1.h5"] = true }
+
 -- The few files known to fault inside libhdf5 1.10 end through the crash guard
 -- (or, under ASan or valgrind, with their report of a fault in libhdf5).
 local function known_hdf5_crash(r, what)
-  return helper.known_libhdf5_fault(what) and helper.libhdf5_fault(r)
+  return not AVOIDED[what:match("[^/]+$")] and helper.known_libhdf5_fault(what)
+    and helper.libhdf5_fault(r)
 end
 
 -- Exit 0, or 1 with one "h5lua: ..." line; never a signal.
@@ -52,6 +58,25 @@ function command_files.assert_clean(r, what)
   local ok = r.code == 0 or (r.code == 1 and r.stderr:match("^h5lua: [^\n]+\n$"))
     or known_hdf5_crash(r, what)
   assert(ok, string.format("%s: exit %s\n%s", what, tostring(r.code), r.stderr))
+end
+
+local HAS_SCRIPT = helper.sh("command -v script").code == 0
+
+--- Check that `h5lua args...` prints no colour into a pipe, and (unless
+-- plain: a command that never colours) colours on a terminal when
+-- util-linux's script can provide one; TERM=xterm and NO_COLOR unset both times.
+function command_files.assert_colour_only_on_tty(args, plain)
+  local env = { TERM = "xterm", NO_COLOR = "" }
+  local r = helper.h5lua(args, { env = env })
+  assert(r.code == 0 or r.code == 1, r.stderr)
+  assert(r.stdout ~= "", "no output")
+  assert(not r.stdout:find("\27", 1, true), "colour in a pipe:\n" .. r.stdout)
+  if plain or not HAS_SCRIPT then return end
+  local parts = { helper.quote(helper.bin) }
+  for _, a in ipairs(args) do parts[#parts + 1] = helper.quote(a) end
+  local tty = helper.sh("script -qec " .. helper.quote(table.concat(parts, " ")) .. " /dev/null",
+    { env = env })
+  assert(tty.stdout:find("\27[", 1, true), "no colour on a terminal:\n" .. tty.stdout)
 end
 
 --- Call fn(dir, file) for every shared sample file; the test is pending

@@ -18,7 +18,8 @@ local explore = {}
 -- max_depth: how deep an unlimited tree or dump goes, and max_entries how
 -- many lines a tree prints (both guard against hard-link cycles);
 -- preview: dataset elements read for a preview; dump: elements dumped
--- without `all`; diff_block: elements compared per read.
+-- without `all` (per dataset or attribute), dump_bytes: bytes of a string
+-- dumped without `all`; diff_block: elements compared per read.
 explore.defaults = {
   members = 20,
   fold = 100,
@@ -26,6 +27,7 @@ explore.defaults = {
   max_entries = 10000,
   preview = 60,
   dump = 1000,
+  dump_bytes = 1000,
   diff_block = 1 << 20,
   diff_report = 10,
   diff_virtual = 1e7,
@@ -88,8 +90,29 @@ function explore.is_location(v)
   return k == "file" or k == "group"
 end
 
---- Read property key of obj, or nil when it is missing or fails.
+--- The properties of each kind of h5 object (what obj.key reads that is
+-- not a method). On files and groups, any other key is a member's name.
+explore.properties = {
+  file = { "attrs", "file", "filename", "freespace", "kind", "libver", "meta_cache", "mode",
+    "name", "size" },
+  group = { "attrs", "file", "kind", "name" },
+  dataset = { "attrs", "chunks", "compression", "compression_opts", "dtype", "file",
+    "fillvalue", "filters", "fletcher32", "kind", "layout", "maxshape", "name", "nbytes",
+    "ndim", "scaleoffset", "shape", "shuffle", "size", "storage_size" },
+  datatype = { "attrs", "dtype", "file", "kind", "name" },
+  array = { "dtype", "shape" },
+}
+local LOCATION_PROPS = {}
+for _, k in ipairs({ "file", "group" }) do
+  LOCATION_PROPS[k] = {}
+  for _, p in ipairs(explore.properties[k]) do LOCATION_PROPS[k][p] = true end
+end
+
+--- Read property key of obj, or nil when it is missing or fails. On a file
+-- or group, a key that is no property is nil, never the member of that name.
 function explore.prop(obj, key)
+  local props = LOCATION_PROPS[explore.kind(obj)]
+  if props and not props[key] then return nil end
   local ok, v = pcall(index, obj, key)
   if ok then return v end
   return nil
@@ -492,14 +515,38 @@ end
 -- Attributes
 -- ======================================================================
 
+-- A name no attribute has (see attribute_names).
+local PROBE = "\127h5lua: no such attribute"
+
+local function exists(attrs, name) return attrs:exists(name) end
+local function keys(obj) return obj:keys() end
+
+--- The names of the attributes in attrs (an h5.Attributes), sorted; or nil
+-- and why they cannot be listed.
+-- Listing (H5Aiterate2) makes libhdf5 build a table of the attribute
+-- messages; when one does not decode, libhdf5 1.10 frees the table's unset
+-- entries, which corrupts its cache and crashes it later, at the latest when
+-- the file closes (damaged/h5diff_attr1.h5). Looking up an absent name first
+-- decodes the same messages one by one and fails cleanly instead.
+function explore.attribute_names(attrs)
+  local ok, err = pcall(exists, attrs, PROBE)
+  if not ok then
+    local why = tostring(err):match("^h5: cannot look up attribute '.-': (.*)$")
+    return nil, why and "cannot list attributes: " .. why or clean_error(err)
+  end
+  local got, names = pcall(keys, attrs)
+  if not got then return nil, clean_error(names) end
+  table.sort(names)
+  return names
+end
+
 --- The attributes of obj as a sorted list of {name=, value=} or
 -- {name=, error=} (an attribute that cannot be read does not stop the rest).
 function explore.attributes(obj)
   local attrs = explore.prop(obj, "attrs")
   if not attrs then return {} end
-  local ok, names = pcall(function() return attrs:keys() end)
-  if not ok then return { { name = "?", error = clean_error(names) } } end
-  table.sort(names)
+  local names, why = explore.attribute_names(attrs)
+  if not names then return { { name = "?", error = why } } end
   local list = {}
   for _, name in ipairs(names) do
     local got, v = pcall(attrs.get, attrs, name)
@@ -509,9 +556,10 @@ function explore.attributes(obj)
   return list
 end
 
---- Attribute lines "name = value", values bounded.
+--- Attribute lines "name = value", values bounded (unless opts.all).
 function explore.attribute_lines(obj, opts, indent)
   local o = pretty.options(opts)
+  local all = opts and opts.all
   local lines = {}
   indent = indent or ""
   for _, a in ipairs(explore.attributes(obj)) do
@@ -521,8 +569,9 @@ function explore.attribute_lines(obj, opts, indent)
     elseif a.value == h5.EMPTY then
       value = pretty.paint("(empty)", "dim", o.color)
     else
-      value = pretty.inline(a.value, { color = o.color, string = 80, items = 10, depth = 2,
-        width = 80, edge = 3 })
+      value = pretty.inline(a.value, { color = o.color, string = all and math.huge or 80,
+        items = all and math.huge or 10, depth = all and math.huge or 2,
+        width = all and math.huge or 80, edge = all and math.huge or 3 })
       value = value:gsub("\n%s*", " ")
     end
     lines[#lines + 1] = indent .. pretty.paint(a.name, "key", o.color) .. " = " .. value
@@ -532,11 +581,10 @@ end
 
 function explore.attributes_text(attrs, opts)
   local o = pretty.options(opts)
-  local ok, names = pcall(function() return attrs:keys() end)
-  if not ok then return tostring(attrs) end
+  local names = explore.attribute_names(attrs)
+  if not names then return tostring(attrs) end
   local head = string.format("<attributes: %d>", #names)
   local lines = { head }
-  table.sort(names)
   for i, name in ipairs(names) do
     if i > o.items then
       lines[#lines + 1] = string.format("  ... %d more", #names - o.items)
@@ -1016,21 +1064,77 @@ local function dataset_data(d, all, limit)
   return data, product(block) < total
 end
 
+--- A value read from a dataset or an attribute (nested tables, strings),
+-- bounded for a dump: at most limit elements (a block from the start, as
+-- read_head takes of a dataset) and strings at most max_bytes long.
+-- Returns the value and, when something was left out, what: {shape = the
+-- full shape} when elements were, {bytes = the full length} when a lone
+-- string was cut, {strings = how many} when strings inside were.
+function explore.bounded(v, limit, max_bytes)
+  local strings_cut = 0
+  local function leaf(x)
+    if type(x) == "string" then
+      if #x <= max_bytes then return x end
+      strings_cut = strings_cut + 1
+      return pretty.utf8_cut(x, max_bytes)
+    elseif type(x) == "table" then -- compound fields, ragged rows
+      local t = {}
+      for key, e in pairs(x) do t[key] = leaf(e) end
+      return t
+    end
+    return x
+  end
+  if type(v) == "string" then
+    if #v <= max_bytes then return v, nil end
+    return pretty.utf8_cut(v, max_bytes), { bytes = #v }
+  end
+  local info = {}
+  local dims, t = {}, v
+  while type(t) == "table" and t[1] ~= nil do
+    dims[#dims + 1] = #t
+    t = t[1]
+  end
+  if #dims > 0 and product(dims) > limit then
+    local _, block = explore.head_selection(dims, limit)
+    local function rec(x, d)
+      if type(x) ~= "table" then return leaf(x) end
+      local part = {}
+      for i = 1, math.min(block[d], #x) do
+        part[i] = d == #dims and leaf(x[i]) or rec(x[i], d + 1)
+      end
+      return part
+    end
+    v = rec(v, 1)
+    info.shape = dims
+  else
+    v = leaf(v)
+  end
+  if strings_cut > 0 then info.strings = strings_cut end
+  return v, next(info) and info or nil
+end
+
 --- A JSON-ready description of an object and what is below it: kind,
--- path, attributes, and for datasets shape, dtype and data (at most
--- opts.limit elements unless opts.all; "truncated": true says so).
+-- path, attributes, and for datasets shape, dtype and data. Unless
+-- opts.all, data and attribute values keep at most opts.limit elements and
+-- strings at most 1000 bytes: "truncated": true says a dataset's data was
+-- cut ("bytes": the length of a scalar string), "truncated_attributes"
+-- what was cut of which attribute ({"shape": [...]}, {"bytes": n} or
+-- {"strings": how many}).
 function explore.dump_value(obj, opts, level)
   opts = opts or {}
   level = level or 0
   local limit = opts.limit or explore.defaults.dump
+  local max_bytes = opt(opts, "dump_bytes")
   local k = explore.kind(obj) or "object"
   local out = { path = explore.prop(obj, "name"), kind = k }
-  local attrs = {}
+  local attrs, cut = {}, {}
   for _, a in ipairs(explore.attributes(obj)) do
     if a.error then attrs[a.name] = { error = a.error }
-    else attrs[a.name] = a.value end
+    elseif opts.all then attrs[a.name] = a.value
+    else attrs[a.name], cut[a.name] = explore.bounded(a.value, limit, max_bytes) end
   end
   if next(attrs) then out.attributes = attrs end
+  if next(cut) then out.truncated_attributes = cut end
   if k == "dataset" then
     local p = explore.dataset_props(obj)
     out.dtype = p.dtype
@@ -1040,8 +1144,11 @@ function explore.dump_value(obj, opts, level)
     local data, truncated, err = dataset_data(obj, opts.all, limit)
     if err then out.error = err
     else
+      local cut_info
+      if not opts.all then data, cut_info = explore.bounded(data, math.huge, max_bytes) end
       out.data = data
-      if truncated then out.truncated = true end
+      if truncated or cut_info then out.truncated = true end
+      if cut_info then out.bytes, out.strings_cut = cut_info.bytes, cut_info.strings end
     end
   elseif k == "group" or k == "file" then
     local members = {}
@@ -1083,7 +1190,8 @@ function explore.dump(obj, opts)
     local pad = string.rep("  ", level)
     local k = explore.kind(o)
     emit(pad .. pretty.paint(explore.header(o), "header", opts.color))
-    for _, line in ipairs(explore.attribute_lines(o, { color = opts.color }, pad .. "  @")) do
+    for _, line in ipairs(explore.attribute_lines(o, { color = opts.color, all = opts.all },
+        pad .. "  @")) do
       emit(line)
     end
     if k == "dataset" then

@@ -142,6 +142,7 @@ local function utf8_cut(s, n)
   end
   return s:sub(1, cut)
 end
+pretty.utf8_cut = utf8_cut
 
 --- A string as a quoted literal, truncated after opts.string bytes with the
 -- full byte count: `"abc..." (12345 bytes)`. Uses single quotes when the

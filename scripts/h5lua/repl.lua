@@ -11,9 +11,10 @@ local explore = require "h5lua.explore"
 local repl = {}
 
 --- Limits of completion: at most `limit` candidates are returned; group
--- member lists are cached for `cache_seconds` (a TAB on a 10^5-member group
--- lists it once, not on every key press).
-repl.completion = { limit = 500, cache_seconds = 5, kinds_below = 40 }
+-- member lists are cached for `cache_seconds` by `clock` (a TAB on a
+-- 10^5-member group lists it once, not on every key press), and forgotten
+-- after every input the host evaluates (repl.after_input).
+repl.completion = { limit = 500, cache_seconds = 5, kinds_below = 40, clock = os.time }
 
 -- The REPL's state: the file the helpers work on, and their current group.
 local state = { file = nil, cwd = "/" }
@@ -246,13 +247,11 @@ end
 -- ======================================================================
 
 local PROPS = {
-  ["h5.File"] = { "attrs", "file", "filename", "kind", "libver", "meta_cache", "mode", "name", "size" },
-  ["h5.Group"] = { "attrs", "file", "kind", "name" },
-  ["h5.Dataset"] = { "attrs", "chunks", "compression", "compression_opts", "dtype", "file",
-    "fillvalue", "fletcher32", "kind", "maxshape", "name", "nbytes", "ndim", "scaleoffset",
-    "shape", "shuffle", "size", "storage_size" },
-  ["h5.Datatype"] = { "attrs", "dtype", "file", "kind", "name" },
-  ["h5.Array"] = { "dtype", "shape" },
+  ["h5.File"] = explore.properties.file,
+  ["h5.Group"] = explore.properties.group,
+  ["h5.Dataset"] = explore.properties.dataset,
+  ["h5.Datatype"] = explore.properties.datatype,
+  ["h5.Array"] = explore.properties.array,
 }
 
 local key_cache = {}
@@ -262,13 +261,19 @@ local function member_names(g)
   local file = explore.prop(g, "file")
   local key = tostring(file and explore.prop(file, "filename")) .. "\0" ..
     tostring(explore.prop(g, "name"))
-  local now = os.time()
+  local now = repl.completion.clock()
   local c = key_cache[key]
   if c and now - c.time <= repl.completion.cache_seconds then return c.names end
   local ok, names = pcall(g.keys, g)
   if not ok then return {} end
   key_cache = { [key] = { time = now, names = names } }
   return names
+end
+
+--- Called by the host after every evaluated input: the statement may have
+-- created, deleted or renamed members, so completion lists them again.
+function repl.after_input()
+  key_cache = {}
 end
 
 local function common_prefix(list)
@@ -367,10 +372,12 @@ local function expression_before(line, stop)
 end
 
 -- Candidates for "<value><sep><partial>": full strings starting with head
--- (the text before partial).
+-- (the text before partial). Returns the candidates, how many names match
+-- in all, and, when the list stops short, a placeholder: the prefix all
+-- matches share, which keeps readline from completing past it.
 local function member_candidates(v, sep, partial, head, limit)
   local names = {}
-  local total = 0
+  local total, placeholder = 0, nil
   local h5t = pretty.h5type(v)
   if sep == ":" then
     if h5t then
@@ -399,22 +406,22 @@ local function member_candidates(v, sep, partial, head, limit)
     for _, m in ipairs(members) do
       if not pretty.is_identifier(m) then plain = false end
     end
+    -- (no placeholder when a member is the shared prefix itself)
+    local short = total > #members and members[1] ~= shared
     if plain or #members == 1 then
       for _, m in ipairs(members) do
         names[#names + 1] = pretty.is_identifier(m) and head .. m or bracket(m)
       end
-      if total > #members then names[#names + 1] = head .. shared end
+      if short then placeholder = head .. shared end
     else
       -- A name that is no identifier among several: all in brackets, so that
       -- readline's common prefix (f["g) keeps what was typed.
       for _, m in ipairs(members) do names[#names + 1] = bracket(m) end
-      if total > #members then names[#names + 1] = base .. '["' .. shared end
-      return names, total
+      return names, total, short and base .. '["' .. shared or nil
     end
   elseif h5t == "h5.Attributes" then
-    local ok, keys = pcall(function() return v:keys() end)
-    if ok then
-      table.sort(keys)
+    local keys = explore.attribute_names(v)
+    if keys then
       local members = {}
       total = with_prefix(keys, partial, members, limit)
       for _, m in ipairs(members) do
@@ -436,7 +443,7 @@ local function member_candidates(v, sep, partial, head, limit)
       total = total + 1
     end
   end
-  return names, total
+  return names, total, placeholder
 end
 
 -- HDF5 path candidates inside a string: text is the path typed so far.
@@ -458,8 +465,7 @@ local function path_candidates(base, text, limit)
   local out = {}
   for i, m in ipairs(members) do out[i] = dir .. m end
   if total > #members then
-    out[#out + 1] = dir .. shared
-    return out, total
+    return out, total, members[1] ~= shared and dir .. shared or nil
   end
   if #members <= repl.completion.kinds_below then
     -- Few enough to look at: groups get a "/" to keep going.
@@ -536,17 +542,19 @@ end
 
 --- Completion candidates for readline: text is the word being completed,
 -- line the whole line, start the 0-based offset of text in line. Returns
--- a list of strings that replace text. At most repl.completion.limit
--- candidates; when there are more, their common prefix is added so that
+-- a list of strings that replace text, how many names match in all, and
+-- how many entries at the front of the list are candidates. At most
+-- repl.completion.limit candidates; when there are more, the list ends with
+-- their common prefix (not a candidate: the host does not list it) so that
 -- readline still completes only what all of them share.
 function repl.complete(text, line, start)
   local limit = repl.completion.limit
   start = (start or 0) + 1 -- 1-based position of text
   line = line or text
-  local cands, total
+  local cands, total, placeholder
   local q = line:sub(start - 1, start - 1)
   if (q == '"' or q == "'") and open_quote(line:sub(1, start - 1)) == start - 1 then
-    cands, total = string_candidates(line, start - 1, text, limit)
+    cands, total, placeholder = string_candidates(line, start - 1, text, limit)
   else
     local stop = start + #text - 1
     local expr = expression_before(line, stop)
@@ -554,11 +562,11 @@ function repl.complete(text, line, start)
     if not head then
       cands, total = global_candidates(expr, limit)
     elseif head == "" then
-      return {}
+      return {}, 0, 0
     else
       local v, ok = resolve(head)
-      if not ok then return {} end
-      cands, total = member_candidates(v, sep, partial, head .. sep, limit)
+      if not ok then return {}, 0, 0 end
+      cands, total, placeholder = member_candidates(v, sep, partial, head .. sep, limit)
     end
     -- The candidates start with the whole expression; readline replaces
     -- only text, so drop what lies before it.
@@ -569,9 +577,12 @@ function repl.complete(text, line, start)
         if #c > cut then trimmed[#trimmed + 1] = c:sub(cut + 1) end
       end
       cands = trimmed
+      placeholder = placeholder and #placeholder > cut and placeholder:sub(cut + 1) or nil
     end
   end
-  return cands
+  local listed = #cands
+  if placeholder then cands[#cands + 1] = placeholder end
+  return cands, math.max(total or 0, listed), listed
 end
 
 return repl

@@ -77,6 +77,10 @@ describe("h5lua diff #cli", function()
     assert.equal("h5lua: --delta must be a non-negative number\n", r.stderr:match("[^\n]*\n$"))
   end)
 
+  it("prints no colour into a pipe", function()
+    command_files.assert_colour_only_on_tty({ "diff", a, b }, true)
+  end)
+
   describe("on every file of ../shared/data/hdf5-samples", function()
     it("finds no difference between each file and itself, but unreadable data", function()
       command_files.for_each_sample(function(dir, file)

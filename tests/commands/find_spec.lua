@@ -38,6 +38,10 @@ describe("h5lua find #cli", function()
     assert.equal("h5lua: bad pattern '[a': malformed pattern (missing ']')\n", r.stderr)
   end)
 
+  it("prints no colour into a pipe", function()
+    command_files.assert_colour_only_on_tty({ "find", file, "AL" }, true)
+  end)
+
   describe("on every file of ../shared/data/hdf5-samples", function()
     it("ends cleanly", function()
       command_files.for_each_sample(function(dir, file)

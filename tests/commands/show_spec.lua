@@ -62,6 +62,10 @@ describe("h5lua show #cli", function()
     assert.equal("h5lua: " .. file .. ": /broken: dangling soft link to '/nowhere'\n", r.stderr)
   end)
 
+  it("colours on a terminal only, never into a pipe", function()
+    command_files.assert_colour_only_on_tty({ "show", file, "/z" })
+  end)
+
   describe("on every file of ../shared/data/hdf5-samples", function()
     it("ends cleanly", function()
       command_files.for_each_sample(function(dir, file)

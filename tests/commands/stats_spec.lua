@@ -38,10 +38,50 @@ describe("h5lua stats #cli", function()
       require("h5lua.pretty").bytes(size), size), space:match("^[^\n]*\n"))
     assert.truthy(space:find(string.format("\n  data         472 B (472 bytes)\n  stored       "
       .. "%d B (%d bytes)\n", stored, stored), 1, true), space)
+    assert.truthy(space:find("\n  free         0 B (0 bytes)\n", 1, true), space)
     assert.truthy(space:find(string.format("\n  unaccounted  [^\n]+ %%(%d bytes%%)\n$",
       size - stored)), space)
     assert.equal(string.format("  %10s  /z  {100} int32", zs .. " B"),
       r.stdout:match("largest datasets\n([^\n]*)"))
+  end)
+
+  it("reports the free space HDF5 tracks, as h5stat does", function()
+    local path = helper.tmpfile("freed.h5")
+    -- a persistent free-space manager keeps what a deleted dataset held
+    local py = helper.python_run(string.format([[
+import h5py, numpy
+with h5py.File(%q, "w", fs_strategy="fsm", fs_persist=True) as f:
+    f["big"] = numpy.zeros(100000)
+    f["small"] = numpy.arange(10)
+with h5py.File(%q, "r+") as f:
+    del f["big"]
+]], path, path))
+    assert.equal(0, py.code, py.stderr)
+    local h5stat = helper.sh("h5stat -S " .. helper.quote(path))
+    local free = tonumber(h5stat.stdout:match("tracked free space: (%d+) bytes"))
+    assert(free and free >= 800000, h5stat.stdout)
+    local f = h5.open(path)
+    local size = f.size
+    f:close()
+    local r = helper.h5lua({ "stats", path })
+    assert.equal("", r.stderr)
+    local space = r.stdout:match("\nspace\n(.-)largest datasets\n")
+    assert.truthy(space:find(string.format("\n  free         %s (%d bytes)\n",
+      require("h5lua.pretty").bytes(free), free), 1, true), space)
+    assert.truthy(space:find(string.format("\n  unaccounted  [^\n]+ %%(%d bytes%%)\n$",
+      size - 80 - free)), space)
+  end)
+
+  it("reads the free space of a file whose root has a member named freespace", function()
+    local path = helper.tmpfile("named.h5")
+    local f = h5.open(path, "w")
+    f:create_group("freespace")
+    f:create_dataset("size", { data = { 1, 2, 3 } })
+    f:close()
+    local r = helper.h5lua({ "stats", path })
+    assert.equal("", r.stderr)
+    assert.equal(0, r.code)
+    assert.truthy(r.stdout:find("\n  free         0 B (0 bytes)\n", 1, true), r.stdout)
   end)
 
   it("fails with exit 1 for a missing file", function()
@@ -49,6 +89,10 @@ describe("h5lua stats #cli", function()
     assert.equal(1, r.code)
     assert.equal("h5lua: h5: cannot open '" .. file .. ".missing' for reading: no such file or "
       .. "directory\n", r.stderr)
+  end)
+
+  it("colours on a terminal only, never into a pipe", function()
+    command_files.assert_colour_only_on_tty({ "stats", file })
   end)
 
   describe("on every file of ../shared/data/hdf5-samples", function()

@@ -58,6 +58,10 @@ describe("h5lua tree #cli", function()
     assert.equal("h5lua: --depth must be a non-negative integer\n", r.stderr:match("[^\n]*\n$"))
   end)
 
+  it("colours on a terminal only, never into a pipe", function()
+    command_files.assert_colour_only_on_tty({ "tree", file })
+  end)
+
   describe("on every file of ../shared/data/hdf5-samples", function()
     it("ends cleanly", function()
       command_files.for_each_sample(function(dir, file)

@@ -84,6 +84,42 @@ describe("h5lua.explore", function()
     end)
   end)
 
+  describe(".prop()", function()
+    it("reads properties, never a member that has a property's name or another", function()
+      local path = helper.tmpfile("props.h5")
+      local f = h5.open(path, "w")
+      f:create_group("freespace")
+      f:create_group("g"):create_group("size")
+      f:create_dataset("nosuch", { data = { 1 } })
+      assert.equal("integer", math.type(explore.prop(f, "freespace")))
+      assert.equal(f.size, explore.prop(f, "size"))
+      assert.is_nil(explore.prop(f, "nosuch"))
+      assert.is_nil(explore.prop(f.g, "size"))
+      assert.equal("/g", explore.prop(f.g, "name"))
+      assert.same({ 1 }, explore.prop(f.nosuch, "shape"))
+      f:close()
+    end)
+  end)
+
+  describe(".attribute_names()", function()
+    it("lists the names sorted", function()
+      with(groups, function(f)
+        assert.same({ "title" }, explore.attribute_names(f.attrs))
+        assert.same({}, explore.attribute_names(f.empty.attrs))
+      end)
+    end)
+
+    it("refuses attributes that do not decode, before libhdf5 lists them", function()
+      if not helper.data then return pending("../shared/data is absent") end
+      with(helper.data .. "/hdf5-samples/damaged/h5diff_attr1.h5", function(f)
+        for _, obj in ipairs({ f, f.dset, f.g1 }) do
+          assert.same({ nil, "cannot list attributes: bad version number for datatype message" },
+            { explore.attribute_names(obj.attrs) })
+        end
+      end)
+    end)
+  end)
+
   describe(".resolve()", function()
     it("finds an object by absolute or relative path", function()
       with(groups, function(f)

@@ -299,6 +299,71 @@ describe("h5lua.repl", function()
       assert.is_false(called)
     end)
 
+    describe("caches member lists", function()
+      local saved_clock
+      before_each(function() saved_clock = repl.completion.clock end)
+      after_each(function()
+        repl.completion.clock = saved_clock
+        repl.after_input()
+      end)
+
+      -- Count the calls of File:keys while fn runs.
+      local function counting_keys(fn)
+        local methods = getmetatable(rawget(_G, "f")).__methods
+        local keys, calls = methods.keys, 0
+        methods.keys = function(...)
+          calls = calls + 1
+          return keys(...)
+        end
+        local ok, err = pcall(fn, function() return calls end)
+        methods.keys = keys
+        if not ok then error(err, 0) end
+      end
+
+      it("and lists a group once within the time they are kept", function()
+        open()
+        local now = 1000
+        repl.completion.clock = function() return now end
+        counting_keys(function(calls)
+          assert.same({ "f.structures" }, complete("f.stru"))
+          assert.same({ "f.structures" }, complete("f.str"))
+          now = now + repl.completion.cache_seconds
+          assert.same({ 'f["g1.1"]' }, complete("f.g"))
+          assert.equal(1, calls())
+        end)
+      end)
+
+      it("and lists it again once they expire", function()
+        open()
+        local now = 1000
+        repl.completion.clock = function() return now end
+        counting_keys(function(calls)
+          complete("f.stru")
+          now = now + repl.completion.cache_seconds + 1
+          complete("f.stru")
+          assert.equal(2, calls())
+          complete("f.stru")
+          assert.equal(2, calls())
+        end)
+      end)
+
+      it("and forgets them after every input, so new members show at once", function()
+        local path2 = helper.tmpfile("writable.h5")
+        make_file(path2)
+        capture(function() return repl.open_file(path2, true) end)
+        local f = rawget(_G, "f")
+        repl.completion.clock = function() return 1000 end -- never expires by itself
+        assert.same({ 'f["g1.1"]' }, complete("f.g"))
+        f:create_group("golf")
+        -- (what the host calls after the statement)
+        repl.after_input()
+        assert.same({ 'f["g1.1"]', 'f["golf"]' }, complete("f.g"))
+        f:delete("golf")
+        repl.after_input()
+        assert.same({ 'f["g1.1"]' }, complete("f.g"))
+      end)
+    end)
+
     describe("on a group of 10^5 members", function()
       local wide
       setup(function()
@@ -312,8 +377,11 @@ describe("h5lua.repl", function()
 
       it("stays bounded, keeping the prefix all matches share", function()
         rawset(_G, "f", h5.open(wide))
-        local all = complete("f.structures.R")
+        local all, total, listed = complete("f.structures.R")
         assert.equal(repl.completion.limit + 1, #all)
+        -- how many match in all, and that the last entry is no candidate
+        assert.equal(WIDE, total)
+        assert.equal(repl.completion.limit, listed)
         -- what all the names share (R000001 to R100000, or R010000 under valgrind)
         assert.equal(WIDE == 100000 and "f.structures.R" or "f.structures.R0", all[#all])
         assert.equal(100, #complete("f.structures.R0001"))

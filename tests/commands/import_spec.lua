@@ -77,7 +77,7 @@ describe("h5lua import #cli", function()
     local res = helper.h5lua({ "import", helper.tmpfile(), FIX .. "mixed/two_blocks.cif", "-v" })
     assert.equal(0, res.code)
     assert.truthy(res.stdout:find("data blocks without a structure:\n  " .. FIX
-      .. "mixed/two_blocks.cif: data_publication: no unit cell (_cell_length_a, _b, _c)\n", 1,
+      .. "mixed/two_blocks.cif:2: data_publication: no unit cell (_cell_length_a, _b, _c)\n", 1,
       true))
   end)
 

@@ -81,7 +81,7 @@ describe("h5lua.import", function()
       assert.same({ "NACL01", "KCL01" }, refcodes(r.items))
       assert.same({ "data_NACL01", "data_KCL01" }, { r.items[1].where, r.items[2].where })
       assert.same({}, r.failures)
-      assert.same({ { name = "publication", reason = FIX .. "mixed/two_blocks.cif: "
+      assert.same({ { name = "publication", reason = FIX .. "mixed/two_blocks.cif:2: "
         .. "data_publication: no unit cell (_cell_length_a, _b, _c)" } }, r.ignored)
     end)
 
@@ -151,7 +151,7 @@ describe("h5lua.import", function()
       helper.write_file(path, "data_global\n_publ_section_title 'x'\ndata_S1\n"
         .. "_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_cell_angle_alpha 90\n"
         .. "_cell_angle_beta 90\n_cell_angle_gamma 90\n")
-      assert.same({ path .. ": data_S1: no atom sites (_atom_site_fract_x, _y, _z) "
+      assert.same({ path .. ":3: data_S1: no atom sites (_atom_site_fract_x, _y, _z) "
         .. "(and 1 more data block without a structure)" },
         import.read_file({ path = path, kind = "cif" }).failures)
     end)
@@ -160,7 +160,7 @@ describe("h5lua.import", function()
       local cases = {
         ["syntax_error.cif"] = ":2: unterminated quoted string: closing ' expected before end "
           .. "of line",
-        ["no_structure.cif"] = ": data_notes: no unit cell (_cell_length_a, _b, _c)",
+        ["no_structure.cif"] = ":1: data_notes: no unit cell (_cell_length_a, _b, _c)",
         ["empty.cif"] = ": no data block",
         ["broken.json"] = ": invalid JSON: Expected object key string but found T_END at "
           .. "character 21",

@@ -32,10 +32,12 @@
 -- one wins, as writing a refcode does everywhere in the store), "skip"
 -- (the first one stays) or "rename" (the newcomer becomes REFCODE_2,
 -- REFCODE_3, ...; an identical record already under one of those names is
--- unchanged, so renaming is idempotent too). One exception to "changes
--- nothing": when two inputs of one run give the same refcode different
--- contents, "replace" rewrites it on every run (the last input wins each
--- time, so the content still ends the same); "skip" and "rename" do not.
+-- unchanged, so renaming is idempotent too). When two inputs of one run
+-- give the same refcode different contents, "replace" keeps the last; a
+-- replacement of a refcode the store held before the run is held back
+-- until the readings end, so that when the last input gives back the
+-- stored content nothing is written: re-importing such inputs changes
+-- nothing either (up to `PENDING_MAX_BYTES` of held-back JSON).
 --
 -- Parallel parsing: with `jobs` > 1 and enough CIF text to pay for it, the
 -- files are cut into batches that child `h5lua` processes read (see
@@ -64,6 +66,11 @@ import.DUPLICATE_MODES = { "replace", "skip", "rename" }
 -- (a whole import there: 3.1-3.7 s -> 1.7-1.9 s). Parsing is ~93 % of an
 -- import's CPU time, writing the store the rest.
 import.PARALLEL_MIN_BYTES = 512 * 1024
+
+--- Most JSON text (bytes) of replacements held back at once in replace
+-- mode (see `import.run`): beyond it the oldest are written at once, and a
+-- later input giving their refcode back its old content rewrites it.
+import.PENDING_MAX_BYTES = 16 * 1024 * 1024
 
 ---------------------------------------------------------------------------
 -- Small helpers
@@ -765,6 +772,7 @@ function import.run(target, paths, opts)
     -- names are kept in memory; contents are compared by reading the store
     -- back (write_many writes each item before asking for the next).
     local existing, taken, special = {}, {}, {}
+    local settled = 0 -- files whose every item the writer has taken
     for _, r in ipairs(st:refcodes()) do existing[r] = true end
 
     local function stored_json(refcode)
@@ -788,13 +796,75 @@ function import.run(target, paths, opts)
       end
     end
 
-    local function duplicate(refcode, file, action, as)
-      local other = taken[refcode] or "the store"
+    local function duplicate(refcode, file, action, as, other)
+      other = other or taken[refcode] or "the store"
       summary.duplicates[#summary.duplicates + 1] = { refcode = refcode, file = file,
         other = other, action = action, as = as }
     end
 
-    -- The refcode to write an item under, or nil when nothing is written.
+    -- Replacements of stored refcodes held back (replace mode): an input
+    -- later in the run may give the refcode again, and when the last one
+    -- gives back what the store held before the run, nothing is written
+    -- (re-importing inputs that share refcodes changes nothing). refcode
+    -- -> { json=, file=, index= (files read when it came) }; written when
+    -- the readings end, or the oldest first once they hold more than
+    -- PENDING_MAX_BYTES.
+    local pending, pending_order, pending_head, pending_bytes = {}, {}, 1, 0
+
+    -- Writes (yields to the batch writer) a held-back replacement, unless
+    -- it is what the store holds.
+    local function release(refcode)
+      local entry = pending[refcode]
+      pending[refcode] = nil
+      pending_bytes = pending_bytes - #entry.json
+      if st:read(refcode) == entry.json then
+        summary.unchanged = summary.unchanged + 1
+        return
+      end
+      duplicate(refcode, entry.file, "replaced", nil, "the store")
+      summary.imported = summary.imported + 1
+      summary.replaced = summary.replaced + 1
+      special[refcode] = "replaced"
+      taken[refcode] = entry.file
+      coroutine.yield(refcode, entry.json)
+    end
+
+    local function release_oldest()
+      while pending_head <= #pending_order do
+        local refcode = pending_order[pending_head]
+        pending_order[pending_head] = nil
+        pending_head = pending_head + 1
+        if pending[refcode] then return release(refcode) end
+      end
+    end
+
+    local function hold(refcode, json, file)
+      local entry = pending[refcode]
+      if entry then
+        pending_bytes = pending_bytes - #entry.json
+        entry.json, entry.file, entry.index = json, file, summary.files
+      else
+        pending[refcode] = { json = json, file = file, index = summary.files }
+        pending_order[#pending_order + 1] = refcode
+      end
+      pending_bytes = pending_bytes + #json
+      taken[refcode] = file
+      place(refcode, file)
+      while pending_bytes > import.PENDING_MAX_BYTES do release_oldest() end
+    end
+
+    -- Files whose every item is in the store (for the progress bar): those
+    -- before the first file with a held-back replacement.
+    local function settled_files()
+      local n = settled
+      for _, entry in pairs(pending) do
+        if entry.index - 1 < n then n = entry.index - 1 end
+      end
+      return n
+    end
+
+    -- Hands the writer what an item needs written (a coroutine.yield of
+    -- refcode and JSON), or counts it as unchanged, skipped or failed.
     local function resolve(item, file)
       local refcode, json = item.refcode, item.json
       local good, why = store.check_refcode(refcode)
@@ -802,7 +872,24 @@ function import.run(target, paths, opts)
         fail(file, format("%s: %s: cannot be a refcode: %s", file, item.where or refcode, why))
         return nil
       end
+      local held = pending[refcode]
+      if held then
+        if held.json == json then
+          summary.unchanged = summary.unchanged + 1
+          place(refcode, file)
+        else
+          duplicate(refcode, file, "replaced")
+          unplace(refcode, held.file)
+          hold(refcode, json, file)
+        end
+        return nil
+      end
       local current = stored_json(refcode)
+      if current ~= nil and current ~= json and mode == "replace" and existing[refcode]
+          and not taken[refcode] then
+        hold(refcode, json, file)
+        return nil
+      end
       if current == json then
         summary.unchanged = summary.unchanged + 1
         taken[refcode] = taken[refcode] or file
@@ -841,14 +928,13 @@ function import.run(target, paths, opts)
       if action then summary[action] = summary[action] + 1 end
       taken[refcode] = file
       place(refcode, file)
-      return refcode, json
+      coroutine.yield(refcode, json)
     end
 
     -- Progress over files (the writer's own bar would count items of an
     -- unknown total). It counts only files whose structures a flush has
     -- made durable: what the bar shows survives a kill -9.
     local bar = progress.new({ total = #files, label = "importing", enabled = opts.progress })
-    local settled = 0 -- files whose every item the writer has taken
     summary.parallel = import.parallel_pays(files, jobs)
     -- The source of (refcode, json) pairs for the batch writer. A coroutine
     -- we can close: if the writer raises, closing it ends the readings loop
@@ -861,13 +947,11 @@ function import.run(target, paths, opts)
           summary.ignored[#summary.ignored + 1] = { file = res.file, name = ig.name,
                                                     reason = ig.reason }
         end
-        for _, item in ipairs(res.items) do
-          local refcode, json = resolve(item, res.file)
-          if refcode then coroutine.yield(refcode, json) end
-        end
+        for _, item in ipairs(res.items) do resolve(item, res.file) end
         settled = summary.files
         if opts.on_file then opts.on_file(res) end
       end
+      while next(pending) do release_oldest() end
     end)
     local function source()
       local cok, refcode, json = coroutine.resume(co)
@@ -877,7 +961,7 @@ function import.run(target, paths, opts)
 
     local wok, result = pcall(st.write_many, st, source,
       { on_error = "collect", progress = false, log = false,
-        on_flush = function() bar:update(settled) end })
+        on_flush = function() bar:update(settled_files()) end })
     if coroutine.status(co) == "suspended" then coroutine.close(co) end
     if not wok then
       bar:finish()

@@ -39,10 +39,11 @@
 -- stored content nothing is written: re-importing such inputs changes
 -- nothing either (up to `PENDING_MAX_BYTES` of held-back JSON).
 --
--- Parallel parsing: with `jobs` > 1 and enough CIF text to pay for it, the
--- files are cut into batches that child `h5lua` processes read (see
--- `import.worker`); the parent writes their results in input order, so the
--- outcome is the same as with one job.
+-- Parallel parsing: with `jobs` > 1, enough CIF text to pay for it
+-- (`PARALLEL_MIN_BYTES` per job) and that many idle CPUs (CPUs less the load
+-- average), the files are cut into batches that child `h5lua` processes
+-- read (see `import.worker`, `import.worker_count`); the parent writes
+-- their results in input order, so the outcome is the same as with one job.
 --
 -- @module h5lua.import
 
@@ -678,18 +679,44 @@ function import.parallel_pays(files, jobs)
   return cif_bytes >= import.PARALLEL_MIN_BYTES * jobs
 end
 
---- Iterate over the readings of files (`import.read_file` results), in
--- input order: `for reading in import.readings(files, jobs) do ... end`.
+local cpu_count -- CPUs this process may run on (nproc), once known
+
+--- CPUs left idle by the rest of the machine: the CPUs this process may use
+-- (`nproc`) less the 1-minute load average (/proc/loadavg).
+-- @treturn number|nil nil where either is unknown (not Linux)
+function import.idle_cpus()
+  if cpu_count == nil then
+    local p = io.popen("nproc 2>/dev/null")
+    cpu_count = p and tonumber(p:read("a"):match("%d+")) or false
+    if p then p:close() end
+  end
+  local f = io.open("/proc/loadavg", "r")
+  local load = f and tonumber(f:read("l"):match("^%S+"))
+  if f then f:close() end
+  if not (cpu_count and load) then return nil end
+  return cpu_count - load
+end
+
+--- How many processes to read these files with: `jobs`, fewer when the
+-- machine has not that many idle CPUs (a child on a busy CPU only queues:
+-- measured on 2 CPUs at load 7-8, importing ../shared/data/cif took
+-- 5.0-8.6 s with one job and 6.0-7.5 s with two, the same CPU time either
+-- way), and 1 (no child process) unless `import.parallel_pays` for that
+-- many.
 -- @tparam table files list from `import.inputs`
--- @tparam[opt=1] integer jobs child processes to read with, used only when
---   `import.parallel_pays`
--- @treturn function iterator giving one result table per file
--- @return nil, nil and a closing value (for a generic `for`: leaving the
---   loop early waits for the children and removes their temporary files)
-function import.readings(files, jobs)
-  jobs = jobs or 1
-  if import.parallel_pays(files, jobs) then
-    local iter, closer = parallel_results(files, jobs)
+-- @tparam integer jobs the most wanted
+-- @treturn integer 1 (read in this process) or the number of children
+function import.worker_count(files, jobs)
+  if jobs <= 1 then return 1 end
+  local idle = import.idle_cpus()
+  if idle then jobs = math.min(jobs, math.max(1, math.floor(idle + 0.5))) end
+  if import.parallel_pays(files, jobs) then return jobs end
+  return 1
+end
+
+local function readings_with(files, workers)
+  if workers > 1 then
+    local iter, closer = parallel_results(files, workers)
     return iter, nil, nil, closer
   end
   local i = 0
@@ -697,6 +724,18 @@ function import.readings(files, jobs)
     i = i + 1
     if files[i] then return import.read_file(files[i]) end
   end
+end
+
+--- Iterate over the readings of files (`import.read_file` results), in
+-- input order: `for reading in import.readings(files, jobs) do ... end`.
+-- @tparam table files list from `import.inputs`
+-- @tparam[opt=1] integer jobs child processes to read with at most (see
+--   `import.worker_count`)
+-- @treturn function iterator giving one result table per file
+-- @return nil, nil and a closing value (for a generic `for`: leaving the
+--   loop early waits for the children and removes their temporary files)
+function import.readings(files, jobs)
+  return readings_with(files, import.worker_count(files, jobs or 1))
 end
 
 ---------------------------------------------------------------------------
@@ -935,12 +974,13 @@ function import.run(target, paths, opts)
     -- unknown total). It counts only files whose structures a flush has
     -- made durable: what the bar shows survives a kill -9.
     local bar = progress.new({ total = #files, label = "importing", enabled = opts.progress })
-    summary.parallel = import.parallel_pays(files, jobs)
+    local workers = import.worker_count(files, jobs)
+    summary.parallel = workers > 1
     -- The source of (refcode, json) pairs for the batch writer. A coroutine
     -- we can close: if the writer raises, closing it ends the readings loop
     -- (waiting for any child process and removing its files).
     local co = coroutine.create(function()
-      for res in import.readings(files, jobs) do
+      for res in readings_with(files, workers) do
         summary.files = summary.files + 1
         for _, msg in ipairs(res.failures) do fail(res.file, msg) end
         for _, ig in ipairs(res.ignored) do

@@ -207,13 +207,33 @@ describe("h5lua.import", function()
       assert.is_false(import.parallel_pays(import.inputs({ SAMPLES }), 4))
     end)
 
+    it("uses no more children than the machine has idle CPUs", function()
+      local files = import.inputs({ SAMPLES, FIX })
+      local saved, idle_cpus = import.PARALLEL_MIN_BYTES, import.idle_cpus
+      import.PARALLEL_MIN_BYTES = 0
+      local counts = {}
+      for _, idle in ipairs({ -5.0, 0.3, 1.2, 1.8, 3.7, false }) do
+        import.idle_cpus = function() return idle or nil end
+        counts[#counts + 1] = import.worker_count(files, 2)
+      end
+      import.idle_cpus = function() return 8.0 end
+      counts[#counts + 1] = import.worker_count(files, 1)
+      import.PARALLEL_MIN_BYTES = saved
+      counts[#counts + 1] = import.worker_count(files, 2) -- too little CIF text
+      import.idle_cpus = idle_cpus
+      assert.same({ 1, 1, 1, 2, 2, 2, 1, 1 }, counts)
+      local idle = import.idle_cpus()
+      assert.is_true(idle == nil or type(idle) == "number")
+    end)
+
     it("gives the same results from child processes, in input order", function()
       local files = import.inputs({ SAMPLES, FIX })
-      local saved = import.PARALLEL_MIN_BYTES
+      local saved, idle_cpus = import.PARALLEL_MIN_BYTES, import.idle_cpus
       import.PARALLEL_MIN_BYTES = 0
+      import.idle_cpus = function() return nil end -- whatever the machine's load
       assert.is_true(import.parallel_pays(files, 2))
       local iter, _, _, closer = import.readings(files, 2)
-      import.PARALLEL_MIN_BYTES = saved
+      import.PARALLEL_MIN_BYTES, import.idle_cpus = saved, idle_cpus
       assert.is_not_nil(closer)
       local serial, i = {}, 0
       for r in import.readings(files, 1) do serial[#serial + 1] = r end
@@ -435,10 +455,11 @@ describe("h5lua.import", function()
     it("writes the same store with child processes as without", function()
       local serial, parallel = helper.tmpfile(), helper.tmpfile()
       import.run(serial, { SAMPLES, FIX })
-      local saved = import.PARALLEL_MIN_BYTES
+      local saved, idle_cpus = import.PARALLEL_MIN_BYTES, import.idle_cpus
       import.PARALLEL_MIN_BYTES = 0
+      import.idle_cpus = function() return nil end -- whatever the machine's load
       local ok, summary = pcall(import.run, parallel, { SAMPLES, FIX }, { jobs = 2 })
-      import.PARALLEL_MIN_BYTES = saved
+      import.PARALLEL_MIN_BYTES, import.idle_cpus = saved, idle_cpus
       assert.is_true(ok, summary)
       assert.is_true(summary.parallel)
       assert.same(contents(serial), contents(parallel))

@@ -14,6 +14,9 @@
 --                      rows  = { { "C1", "0.1", ... }, ... },
 --                      line  = 12 } },
 --         looped = { ["_atom_site_label"] = <the loop holding it>, ... },
+--         tag_pos = { ["_cell_length_a"] = 312, ... },
+--                                      -- byte offset of each non-looped tag
+--         line_of = <function(offset) -> line number>,
 --         frames = { <save_ frames: { name, line, tags, loops, looped }> },
 --       },
 --       ...,
@@ -43,6 +46,8 @@ local find, sub, byte, lower, upper, match, gsub, format =
   string.match, string.gsub, string.format
 local tonumber, tostring, type, error, setmetatable, ipairs, pairs =
   tonumber, tostring, type, error, setmetatable, ipairs, pairs
+
+local spacegroups = require "h5lua.spacegroups"
 
 local cif = {}
 
@@ -178,8 +183,9 @@ local function lexer(text, fail, line_at)
   end
 end
 
-local function new_container(name, line)
-  return { name = name, line = line, tags = {}, loops = {}, looped = {} }
+local function new_container(name, line, line_at)
+  return { name = name, line = line, tags = {}, loops = {}, looped = {},
+           tag_pos = {}, line_of = line_at }
 end
 
 --- Parses CIF text.
@@ -211,14 +217,14 @@ function cif.parse(text, filename)
   local kind, value, pos = next_token()
   while kind ~= T_EOF do
     if kind == T_DATA then
-      block = new_container(value, line_at(pos))
+      block = new_container(value, line_at(pos), line_at)
       block.frames = {}
       blocks[#blocks + 1] = block
       current, frame_pos = block, nil
       kind, value, pos = next_token()
 
     elseif kind == T_GLOBAL then
-      block = new_container("global_", line_at(pos))
+      block = new_container("global_", line_at(pos), line_at)
       block.frames = {}
       blocks.global = block
       current, frame_pos = block, nil
@@ -233,7 +239,7 @@ function cif.parse(text, filename)
           fail(pos, format("save_ expected to close the frame started at "
             .. "line %d, found save_%s", line_at(frame_pos), value))
         end
-        local frame = new_container(value, line_at(pos))
+        local frame = new_container(value, line_at(pos), line_at)
         block.frames[#block.frames + 1] = frame
         current, frame_pos = frame, pos
       elseif frame_pos then
@@ -251,6 +257,7 @@ function cif.parse(text, filename)
           "value expected for %s, found %s", tag, describe(kind, value)))
       end
       current.tags[tag] = value
+      current.tag_pos[tag] = tag_pos
       current.looped[tag] = nil
       kind, value, pos = next_token()
 
@@ -290,6 +297,7 @@ function cif.parse(text, filename)
       current.loops[#current.loops + 1] = loop
       for _, tag in ipairs(tags) do
         current.tags[tag] = nil
+        current.tag_pos[tag] = nil
         current.looped[tag] = loop
       end
 
@@ -567,7 +575,23 @@ local function implied_angles(system, given, lengths)
   return nil
 end
 
-local function fail_reason(filename, block, what)
+-- The line a tag of a block is on (its loop's line when looped), else the
+-- line of the block's header; nil for a block not made by `cif.parse`.
+local function line_of(block, tag)
+  local loop = tag and block.looped[tag]
+  if loop and loop.line then return loop.line end
+  local pos = tag and block.tag_pos and block.tag_pos[tag]
+  if pos and block.line_of then return block.line_of(pos) end
+  return block.line
+end
+
+-- "<filename>:<line>: data_<name>: <what>", the line being the offending
+-- tag's (`tag`, as spelt in the block) or else the block header's.
+local function fail_reason(filename, block, what, tag)
+  local line = line_of(block, tag)
+  if line then
+    return format("%s:%d: data_%s: %s", filename or "(string)", line, block.name, what)
+  end
   return format("%s: data_%s: %s", filename or "(string)", block.name, what)
 end
 
@@ -576,7 +600,8 @@ end
 -- `cell_lengths` {a,b,c}, `cell_angles` {alpha,beta,gamma} (each with
 -- `*_su` lists when any uncertainty is written, 0 for the others; an
 -- angle left out or `?` is taken from the crystal system when that fixes
--- it, e.g. the 90s of an orthorhombic cell),
+-- it, e.g. the 90s of an orthorhombic cell; the system is the one written,
+-- else that of the space-group number, else that of the H-M symbol),
 -- `cell_volume`, `space_group` (H-M symbol as written, whitespace
 -- normalised), `space_group_hall`, `space_group_number`,
 -- `crystal_system` (lower case), `formula`, `z` and `atoms`, a list of
@@ -588,7 +613,8 @@ end
 -- @tparam[opt] string filename used in the reason
 -- @treturn[1] table the structure record
 -- @treturn[2] nil when the block is not a structure
--- @treturn[2] string the reason, "<filename>: data_<name>: no ..."
+-- @treturn[2] string the reason, "<filename>:<line>: data_<name>: no ...",
+--   the line being the offending tag's or else the block header's
 function cif.to_structure(block, filename)
   local v = view(block)
 
@@ -608,7 +634,7 @@ function cif.to_structure(block, filename)
       else
         what = format("no cell length _cell_length_%s", axis)
       end
-      return nil, fail_reason(filename, block, what)
+      return nil, fail_reason(filename, block, what, v.tag("_cell_length_" .. axis))
     end
     lengths[i], lengths_su[i] = x, su or 0
     any_su_l = any_su_l or su ~= nil
@@ -617,21 +643,25 @@ function cif.to_structure(block, filename)
   system = system and lower(system)
   local number = cif.number((v.first(SPACE_GROUP_NUMBER)))
   if number and math.type(number) ~= "integer" then number = nil end
+  local hm = text_value((v.first(SPACE_GROUP_HM)))
   local implied
   for i, name in ipairs({ "alpha", "beta", "gamma" }) do
     local raw = v.value("_cell_angle_" .. name)
     local x, su = cif.number(raw)
     if not x and raw and text_value(raw) then
       return nil, fail_reason(filename, block, format(
-        "cell angle _cell_angle_%s is not a number: '%s'", name, raw))
+        "cell angle _cell_angle_%s is not a number: '%s'", name, raw),
+        v.tag("_cell_angle_" .. name))
     end
     angles[i], angles_su[i] = x, su or 0
     any_su_a = any_su_a or su ~= nil
   end
   for i, name in ipairs({ "alpha", "beta", "gamma" }) do
     if not angles[i] then
-      implied = implied or implied_angles(system or system_of(number),
-                                          angles, lengths)
+      -- The crystal system as written, else from the number, else from
+      -- the H-M symbol ('F m -3 m' alone fixes a cubic cell's 90s).
+      implied = implied or implied_angles(system or system_of(number)
+        or (hm and spacegroups.crystal_system(hm)), angles, lengths)
       if not implied then
         return nil, fail_reason(filename, block, format(
           "no cell angle _cell_angle_%s", name))
@@ -654,7 +684,7 @@ function cif.to_structure(block, filename)
                      col("_atom_site_fract_z")
   if not (ys and zs) or #ys ~= #xs or #zs ~= #xs then
     return nil, fail_reason(filename, block,
-      "atom sites lack _atom_site_fract_y or _atom_site_fract_z")
+      "atom sites lack _atom_site_fract_y or _atom_site_fract_z", xs_tag)
   end
   local labels = col("_atom_site_label")
   local types = col("_atom_site_type_symbol")
@@ -681,7 +711,7 @@ function cif.to_structure(block, filename)
     atoms[i] = atom
   end
   if #atoms == 0 then
-    return nil, fail_reason(filename, block, "no atom sites (empty loop)")
+    return nil, fail_reason(filename, block, "no atom sites (empty loop)", xs_tag)
   end
 
   local s = {
@@ -693,7 +723,7 @@ function cif.to_structure(block, filename)
   if any_su_l then s.cell_lengths_su = lengths_su end
   if any_su_a then s.cell_angles_su = angles_su end
   s.cell_volume = cif.number(v.value("_cell_volume"))
-  s.space_group = text_value((v.first(SPACE_GROUP_HM)))
+  s.space_group = hm
   s.space_group_hall = text_value((v.first(SPACE_GROUP_HALL)))
   s.space_group_number = number
   s.crystal_system = system

@@ -32,15 +32,18 @@
 -- one wins, as writing a refcode does everywhere in the store), "skip"
 -- (the first one stays) or "rename" (the newcomer becomes REFCODE_2,
 -- REFCODE_3, ...; an identical record already under one of those names is
--- unchanged, so renaming is idempotent too). One exception to "changes
--- nothing": when two inputs of one run give the same refcode different
--- contents, "replace" rewrites it on every run (the last input wins each
--- time, so the content still ends the same); "skip" and "rename" do not.
+-- unchanged, so renaming is idempotent too). When two inputs of one run
+-- give the same refcode different contents, "replace" keeps the last; a
+-- replacement of a refcode the store held before the run is held back
+-- until the readings end, so that when the last input gives back the
+-- stored content nothing is written: re-importing such inputs changes
+-- nothing either (up to `PENDING_MAX_BYTES` of held-back JSON).
 --
--- Parallel parsing: with `jobs` > 1 and enough CIF text to pay for it, the
--- files are cut into batches that child `h5lua` processes read (see
--- `import.worker`); the parent writes their results in input order, so the
--- outcome is the same as with one job.
+-- Parallel parsing: with `jobs` > 1, enough CIF text to pay for it
+-- (`PARALLEL_MIN_BYTES` per job) and that many idle CPUs (CPUs less the load
+-- average), the files are cut into batches that child `h5lua` processes
+-- read (see `import.worker`, `import.worker_count`); the parent writes
+-- their results in input order, so the outcome is the same as with one job.
 --
 -- @module h5lua.import
 
@@ -64,6 +67,11 @@ import.DUPLICATE_MODES = { "replace", "skip", "rename" }
 -- (a whole import there: 3.1-3.7 s -> 1.7-1.9 s). Parsing is ~93 % of an
 -- import's CPU time, writing the store the rest.
 import.PARALLEL_MIN_BYTES = 512 * 1024
+
+--- Most JSON text (bytes) of replacements held back at once in replace
+-- mode (see `import.run`): beyond it the oldest are written at once, and a
+-- later input giving their refcode back its old content rewrites it.
+import.PENDING_MAX_BYTES = 16 * 1024 * 1024
 
 ---------------------------------------------------------------------------
 -- Small helpers
@@ -671,18 +679,44 @@ function import.parallel_pays(files, jobs)
   return cif_bytes >= import.PARALLEL_MIN_BYTES * jobs
 end
 
---- Iterate over the readings of files (`import.read_file` results), in
--- input order: `for reading in import.readings(files, jobs) do ... end`.
+local cpu_count -- CPUs this process may run on (nproc), once known
+
+--- CPUs left idle by the rest of the machine: the CPUs this process may use
+-- (`nproc`) less the 1-minute load average (/proc/loadavg).
+-- @treturn number|nil nil where either is unknown (not Linux)
+function import.idle_cpus()
+  if cpu_count == nil then
+    local p = io.popen("nproc 2>/dev/null")
+    cpu_count = p and tonumber(p:read("a"):match("%d+")) or false
+    if p then p:close() end
+  end
+  local f = io.open("/proc/loadavg", "r")
+  local load = f and tonumber(f:read("l"):match("^%S+"))
+  if f then f:close() end
+  if not (cpu_count and load) then return nil end
+  return cpu_count - load
+end
+
+--- How many processes to read these files with: `jobs`, fewer when the
+-- machine has not that many idle CPUs (a child on a busy CPU only queues:
+-- measured on 2 CPUs at load 7-8, importing ../shared/data/cif took
+-- 5.0-8.6 s with one job and 6.0-7.5 s with two, the same CPU time either
+-- way), and 1 (no child process) unless `import.parallel_pays` for that
+-- many.
 -- @tparam table files list from `import.inputs`
--- @tparam[opt=1] integer jobs child processes to read with, used only when
---   `import.parallel_pays`
--- @treturn function iterator giving one result table per file
--- @return nil, nil and a closing value (for a generic `for`: leaving the
---   loop early waits for the children and removes their temporary files)
-function import.readings(files, jobs)
-  jobs = jobs or 1
-  if import.parallel_pays(files, jobs) then
-    local iter, closer = parallel_results(files, jobs)
+-- @tparam integer jobs the most wanted
+-- @treturn integer 1 (read in this process) or the number of children
+function import.worker_count(files, jobs)
+  if jobs <= 1 then return 1 end
+  local idle = import.idle_cpus()
+  if idle then jobs = math.min(jobs, math.max(1, math.floor(idle + 0.5))) end
+  if import.parallel_pays(files, jobs) then return jobs end
+  return 1
+end
+
+local function readings_with(files, workers)
+  if workers > 1 then
+    local iter, closer = parallel_results(files, workers)
     return iter, nil, nil, closer
   end
   local i = 0
@@ -690,6 +724,18 @@ function import.readings(files, jobs)
     i = i + 1
     if files[i] then return import.read_file(files[i]) end
   end
+end
+
+--- Iterate over the readings of files (`import.read_file` results), in
+-- input order: `for reading in import.readings(files, jobs) do ... end`.
+-- @tparam table files list from `import.inputs`
+-- @tparam[opt=1] integer jobs child processes to read with at most (see
+--   `import.worker_count`)
+-- @treturn function iterator giving one result table per file
+-- @return nil, nil and a closing value (for a generic `for`: leaving the
+--   loop early waits for the children and removes their temporary files)
+function import.readings(files, jobs)
+  return readings_with(files, import.worker_count(files, jobs or 1))
 end
 
 ---------------------------------------------------------------------------
@@ -765,6 +811,7 @@ function import.run(target, paths, opts)
     -- names are kept in memory; contents are compared by reading the store
     -- back (write_many writes each item before asking for the next).
     local existing, taken, special = {}, {}, {}
+    local settled = 0 -- files whose every item the writer has taken
     for _, r in ipairs(st:refcodes()) do existing[r] = true end
 
     local function stored_json(refcode)
@@ -788,13 +835,75 @@ function import.run(target, paths, opts)
       end
     end
 
-    local function duplicate(refcode, file, action, as)
-      local other = taken[refcode] or "the store"
+    local function duplicate(refcode, file, action, as, other)
+      other = other or taken[refcode] or "the store"
       summary.duplicates[#summary.duplicates + 1] = { refcode = refcode, file = file,
         other = other, action = action, as = as }
     end
 
-    -- The refcode to write an item under, or nil when nothing is written.
+    -- Replacements of stored refcodes held back (replace mode): an input
+    -- later in the run may give the refcode again, and when the last one
+    -- gives back what the store held before the run, nothing is written
+    -- (re-importing inputs that share refcodes changes nothing). refcode
+    -- -> { json=, file=, index= (files read when it came) }; written when
+    -- the readings end, or the oldest first once they hold more than
+    -- PENDING_MAX_BYTES.
+    local pending, pending_order, pending_head, pending_bytes = {}, {}, 1, 0
+
+    -- Writes (yields to the batch writer) a held-back replacement, unless
+    -- it is what the store holds.
+    local function release(refcode)
+      local entry = pending[refcode]
+      pending[refcode] = nil
+      pending_bytes = pending_bytes - #entry.json
+      if st:read(refcode) == entry.json then
+        summary.unchanged = summary.unchanged + 1
+        return
+      end
+      duplicate(refcode, entry.file, "replaced", nil, "the store")
+      summary.imported = summary.imported + 1
+      summary.replaced = summary.replaced + 1
+      special[refcode] = "replaced"
+      taken[refcode] = entry.file
+      coroutine.yield(refcode, entry.json)
+    end
+
+    local function release_oldest()
+      while pending_head <= #pending_order do
+        local refcode = pending_order[pending_head]
+        pending_order[pending_head] = nil
+        pending_head = pending_head + 1
+        if pending[refcode] then return release(refcode) end
+      end
+    end
+
+    local function hold(refcode, json, file)
+      local entry = pending[refcode]
+      if entry then
+        pending_bytes = pending_bytes - #entry.json
+        entry.json, entry.file, entry.index = json, file, summary.files
+      else
+        pending[refcode] = { json = json, file = file, index = summary.files }
+        pending_order[#pending_order + 1] = refcode
+      end
+      pending_bytes = pending_bytes + #json
+      taken[refcode] = file
+      place(refcode, file)
+      while pending_bytes > import.PENDING_MAX_BYTES do release_oldest() end
+    end
+
+    -- Files whose every item is in the store (for the progress bar): those
+    -- before the first file with a held-back replacement.
+    local function settled_files()
+      local n = settled
+      for _, entry in pairs(pending) do
+        if entry.index - 1 < n then n = entry.index - 1 end
+      end
+      return n
+    end
+
+    -- Hands the writer what an item needs written (a coroutine.yield of
+    -- refcode and JSON), or counts it as unchanged, skipped or failed.
     local function resolve(item, file)
       local refcode, json = item.refcode, item.json
       local good, why = store.check_refcode(refcode)
@@ -802,7 +911,24 @@ function import.run(target, paths, opts)
         fail(file, format("%s: %s: cannot be a refcode: %s", file, item.where or refcode, why))
         return nil
       end
+      local held = pending[refcode]
+      if held then
+        if held.json == json then
+          summary.unchanged = summary.unchanged + 1
+          place(refcode, file)
+        else
+          duplicate(refcode, file, "replaced")
+          unplace(refcode, held.file)
+          hold(refcode, json, file)
+        end
+        return nil
+      end
       local current = stored_json(refcode)
+      if current ~= nil and current ~= json and mode == "replace" and existing[refcode]
+          and not taken[refcode] then
+        hold(refcode, json, file)
+        return nil
+      end
       if current == json then
         summary.unchanged = summary.unchanged + 1
         taken[refcode] = taken[refcode] or file
@@ -841,33 +967,31 @@ function import.run(target, paths, opts)
       if action then summary[action] = summary[action] + 1 end
       taken[refcode] = file
       place(refcode, file)
-      return refcode, json
+      coroutine.yield(refcode, json)
     end
 
     -- Progress over files (the writer's own bar would count items of an
     -- unknown total). It counts only files whose structures a flush has
     -- made durable: what the bar shows survives a kill -9.
     local bar = progress.new({ total = #files, label = "importing", enabled = opts.progress })
-    local settled = 0 -- files whose every item the writer has taken
-    summary.parallel = import.parallel_pays(files, jobs)
+    local workers = import.worker_count(files, jobs)
+    summary.parallel = workers > 1
     -- The source of (refcode, json) pairs for the batch writer. A coroutine
     -- we can close: if the writer raises, closing it ends the readings loop
     -- (waiting for any child process and removing its files).
     local co = coroutine.create(function()
-      for res in import.readings(files, jobs) do
+      for res in readings_with(files, workers) do
         summary.files = summary.files + 1
         for _, msg in ipairs(res.failures) do fail(res.file, msg) end
         for _, ig in ipairs(res.ignored) do
           summary.ignored[#summary.ignored + 1] = { file = res.file, name = ig.name,
                                                     reason = ig.reason }
         end
-        for _, item in ipairs(res.items) do
-          local refcode, json = resolve(item, res.file)
-          if refcode then coroutine.yield(refcode, json) end
-        end
+        for _, item in ipairs(res.items) do resolve(item, res.file) end
         settled = summary.files
         if opts.on_file then opts.on_file(res) end
       end
+      while next(pending) do release_oldest() end
     end)
     local function source()
       local cok, refcode, json = coroutine.resume(co)
@@ -877,7 +1001,7 @@ function import.run(target, paths, opts)
 
     local wok, result = pcall(st.write_many, st, source,
       { on_error = "collect", progress = false, log = false,
-        on_flush = function() bar:update(settled) end })
+        on_flush = function() bar:update(settled_files()) end })
     if coroutine.status(co) == "suspended" then coroutine.close(co) end
     if not wok then
       bar:finish()

@@ -29,6 +29,26 @@ describe("h5lua import #cli", function()
       .. store .. ": 37 structures in T s\n", untimed(res.stdout))
   end)
 
+  it("draws a progress bar on a terminal, and none in a pipe", function()
+    if not helper.sh("command -v script").stdout:find("script") then
+      pending("script (util-linux) is absent: no terminal to run under")
+      return
+    end
+    local store = helper.tmpfile()
+    -- script(1) runs the import on a pseudo-terminal (stdout and stderr).
+    local cmd = helper.quote(helper.bin) .. " import " .. helper.quote(store) .. " "
+      .. helper.quote(SAMPLES)
+    local res = helper.sh("script -qfec " .. helper.quote(cmd) .. " /dev/null")
+    assert.equal(0, res.code, res.stdout .. res.stderr)
+    assert.truthy(res.stdout:find("\rimporting [" .. ("#"):rep(10), 1, true), res.stdout)
+    assert.truthy(res.stdout:find(" 30/30 100%", 1, true), res.stdout)
+    assert.truthy(res.stdout:find("30 files read: 37 imported", 1, true), res.stdout)
+    local piped = helper.h5lua({ "import", helper.tmpfile(), SAMPLES })
+    assert.equal(0, piped.code)
+    assert.is_nil((piped.stdout .. piped.stderr):find("importing [", 1, true))
+    assert.equal("", piped.stderr)
+  end)
+
   it("changes nothing when run again on the same inputs", function()
     local store = helper.tmpfile()
     helper.h5lua({ "import", store, SAMPLES })
@@ -77,7 +97,7 @@ describe("h5lua import #cli", function()
     local res = helper.h5lua({ "import", helper.tmpfile(), FIX .. "mixed/two_blocks.cif", "-v" })
     assert.equal(0, res.code)
     assert.truthy(res.stdout:find("data blocks without a structure:\n  " .. FIX
-      .. "mixed/two_blocks.cif: data_publication: no unit cell (_cell_length_a, _b, _c)\n", 1,
+      .. "mixed/two_blocks.cif:2: data_publication: no unit cell (_cell_length_a, _b, _c)\n", 1,
       true))
   end)
 

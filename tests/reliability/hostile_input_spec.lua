@@ -153,8 +153,8 @@ describe("hostile input", function()
         "  ./binary.cif:1: data_ block header expected, found value '\\x00\\x01\\x02\\x1B[2J"
           .. "\\xFF\\xFEgarbage'",
         "  ./empty.cif: no data block",
-        "  ./nocell.cif: data_nocell: no unit cell (_cell_length_a, _b, _c)",
-        "  ./nul.cif: data_n: cell length _cell_length_a is not a number: '5\\x00'",
+        "  ./nocell.cif:1: data_nocell: no unit cell (_cell_length_a, _b, _c)",
+        "  ./nul.cif:2: data_n: cell length _cell_length_a is not a number: '5\\x00'",
         "  ./syntax.cif:3: unterminated quoted string: closing \" expected before end of line",
         "  ./text_field.cif:4: unterminated text field starting at line 3",
         "  ./truncated_loop.cif:8: loop has 2 values for its 3 tags (expected a multiple of 3)",

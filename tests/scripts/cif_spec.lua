@@ -534,14 +534,14 @@ _atom_site_fract_z 0
 
     it("returns nil and a reason for a block without a cell", function()
       local b = cif.parse_file(fixture("two_blocks.cif"))[1]
-      assert.same({ nil, "f.cif: data_global: no unit cell "
+      assert.same({ nil, "f.cif:3: data_global: no unit cell "
                          .. "(_cell_length_a, _b, _c)" },
         { cif.to_structure(b, "f.cif") })
     end)
 
     it("returns nil and a reason for a block without atom sites", function()
       local text = QUARTZ:gsub("loop_.*", "")
-      assert.same({ nil, "(string): data_quartz: no atom sites "
+      assert.same({ nil, "(string):1: data_quartz: no atom sites "
                          .. "(_atom_site_fract_x, _y, _z)" },
         { cif.to_structure(one_block(text)) })
     end)
@@ -549,13 +549,59 @@ _atom_site_fract_z 0
     it("returns nil and a reason for angles it cannot know", function()
       local text = QUARTZ:gsub("_cell_angle_gamma 120\n", "")
         :gsub("trigonal", "triclinic")
-      assert.same({ nil, "q.cif: data_quartz: no cell angle "
+      assert.same({ nil, "q.cif:1: data_quartz: no cell angle "
                          .. "_cell_angle_gamma" },
         { cif.to_structure(one_block(text), "q.cif") })
       text = QUARTZ:gsub("4.9134%(3%)\n_cell_length_b", "1/4\n_cell_length_b")
-      assert.same({ nil, "q.cif: data_quartz: cell length _cell_length_a "
+      assert.same({ nil, "q.cif:3: data_quartz: cell length _cell_length_a "
                          .. "is not a number: '1/4'" },
         { cif.to_structure(one_block(text), "q.cif") })
+    end)
+
+    it("names the line of the offending tag, else of the block header", function()
+      local text = "# two blocks\n" .. QUARTZ .. QUARTZ:gsub("data_quartz", "data_two")
+        :gsub("_cell_angle_beta 90", "_cell_angle_beta ninety")
+      local blocks = cif.parse(text, "q.cif")
+      assert.is_table(cif.to_structure(blocks[1], "q.cif"))
+      assert.same({ nil, "q.cif:28: data_two: cell angle _cell_angle_beta is not a "
+                         .. "number: 'ninety'" }, { cif.to_structure(blocks[2], "q.cif") })
+      -- A looped tag: the line of its loop_.
+      text = QUARTZ:gsub("_atom_site_fract_z\n", ""):gsub(" 0%.3333\n", "\n")
+        :gsub(" 0%.2144%(2%)\n", "\n")
+      assert.same({ nil, "q.cif:14: data_quartz: atom sites lack _atom_site_fract_y or "
+                         .. "_atom_site_fract_z" }, { cif.to_structure(one_block(text), "q.cif") })
+      -- A looped cell length.
+      text = QUARTZ:gsub("_cell_length_a 4.9134%(3%)\n", "loop_ _cell_length_a x\n")
+      assert.same({ nil, "q.cif:3: data_quartz: cell length _cell_length_a is not a "
+                         .. "number: 'x'" }, { cif.to_structure(one_block(text), "q.cif") })
+    end)
+
+    it("takes the angles from the H-M symbol when nothing else gives them", function()
+      local function bare(hm, lengths)
+        return "data_x\n" .. lengths .. "_symmetry_space_group_name_H-M '" .. hm .. "'\n"
+          .. "loop_ _atom_site_label _atom_site_fract_x _atom_site_fract_y _atom_site_fract_z\n"
+          .. "Na1 0 0 0\n"
+      end
+      local cubic = "_cell_length_a 5.64\n_cell_length_b 5.64\n_cell_length_c 5.64\n"
+      assert.same({ 90.0, 90.0, 90.0 },
+        cif.to_structure(one_block(bare("F m -3 m", cubic))).cell_angles)
+      local hexagonal = "_cell_length_a 3.2\n_cell_length_b 3.2\n_cell_length_c 5.2\n"
+      assert.same({ 90.0, 90.0, 120.0 },
+        cif.to_structure(one_block(bare("P 63/m m c", hexagonal))).cell_angles)
+      -- Trigonal on hexagonal axes fixes them; on rhombohedral axes it does not.
+      assert.same({ 90.0, 90.0, 120.0 },
+        cif.to_structure(one_block(bare("R -3 m", hexagonal))).cell_angles)
+      assert.same({ nil, "(string):1: data_x: no cell angle _cell_angle_alpha" },
+        { cif.to_structure(one_block(bare("R -3 m :R", cubic))) })
+      -- Monoclinic and triclinic groups do not fix them; nor does a symbol
+      -- that names no space group.
+      local ortho = "_cell_length_a 5\n_cell_length_b 6\n_cell_length_c 7\n"
+      for _, hm in ipairs({ "P 21/c", "P -1", "X 9 9" }) do
+        assert.same({ nil, "(string):1: data_x: no cell angle _cell_angle_alpha" },
+          { cif.to_structure(one_block(bare(hm, ortho))) })
+      end
+      assert.same({ 90.0, 90.0, 90.0 },
+        cif.to_structure(one_block(bare("P n m a", ortho))).cell_angles)
     end)
 
     it("makes a record that lua-cjson encodes", function()
@@ -577,7 +623,7 @@ _atom_site_fract_z 0
       assert.equal("ALANIN", structures[1].identifier)
       assert.equal("NACL", structures[2].identifier)
       assert.same({ { name = "global", reason = path
-        .. ": data_global: no unit cell (_cell_length_a, _b, _c)" } },
+        .. ":3: data_global: no unit cell (_cell_length_a, _b, _c)" } },
         skipped)
     end)
 

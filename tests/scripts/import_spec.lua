@@ -81,7 +81,7 @@ describe("h5lua.import", function()
       assert.same({ "NACL01", "KCL01" }, refcodes(r.items))
       assert.same({ "data_NACL01", "data_KCL01" }, { r.items[1].where, r.items[2].where })
       assert.same({}, r.failures)
-      assert.same({ { name = "publication", reason = FIX .. "mixed/two_blocks.cif: "
+      assert.same({ { name = "publication", reason = FIX .. "mixed/two_blocks.cif:2: "
         .. "data_publication: no unit cell (_cell_length_a, _b, _c)" } }, r.ignored)
     end)
 
@@ -151,7 +151,7 @@ describe("h5lua.import", function()
       helper.write_file(path, "data_global\n_publ_section_title 'x'\ndata_S1\n"
         .. "_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_cell_angle_alpha 90\n"
         .. "_cell_angle_beta 90\n_cell_angle_gamma 90\n")
-      assert.same({ path .. ": data_S1: no atom sites (_atom_site_fract_x, _y, _z) "
+      assert.same({ path .. ":3: data_S1: no atom sites (_atom_site_fract_x, _y, _z) "
         .. "(and 1 more data block without a structure)" },
         import.read_file({ path = path, kind = "cif" }).failures)
     end)
@@ -160,7 +160,7 @@ describe("h5lua.import", function()
       local cases = {
         ["syntax_error.cif"] = ":2: unterminated quoted string: closing ' expected before end "
           .. "of line",
-        ["no_structure.cif"] = ": data_notes: no unit cell (_cell_length_a, _b, _c)",
+        ["no_structure.cif"] = ":1: data_notes: no unit cell (_cell_length_a, _b, _c)",
         ["empty.cif"] = ": no data block",
         ["broken.json"] = ": invalid JSON: Expected object key string but found T_END at "
           .. "character 21",
@@ -207,13 +207,33 @@ describe("h5lua.import", function()
       assert.is_false(import.parallel_pays(import.inputs({ SAMPLES }), 4))
     end)
 
+    it("uses no more children than the machine has idle CPUs", function()
+      local files = import.inputs({ SAMPLES, FIX })
+      local saved, idle_cpus = import.PARALLEL_MIN_BYTES, import.idle_cpus
+      import.PARALLEL_MIN_BYTES = 0
+      local counts = {}
+      for _, idle in ipairs({ -5.0, 0.3, 1.2, 1.8, 3.7, false }) do
+        import.idle_cpus = function() return idle or nil end
+        counts[#counts + 1] = import.worker_count(files, 2)
+      end
+      import.idle_cpus = function() return 8.0 end
+      counts[#counts + 1] = import.worker_count(files, 1)
+      import.PARALLEL_MIN_BYTES = saved
+      counts[#counts + 1] = import.worker_count(files, 2) -- too little CIF text
+      import.idle_cpus = idle_cpus
+      assert.same({ 1, 1, 1, 2, 2, 2, 1, 1 }, counts)
+      local idle = import.idle_cpus()
+      assert.is_true(idle == nil or type(idle) == "number")
+    end)
+
     it("gives the same results from child processes, in input order", function()
       local files = import.inputs({ SAMPLES, FIX })
-      local saved = import.PARALLEL_MIN_BYTES
+      local saved, idle_cpus = import.PARALLEL_MIN_BYTES, import.idle_cpus
       import.PARALLEL_MIN_BYTES = 0
+      import.idle_cpus = function() return nil end -- whatever the machine's load
       assert.is_true(import.parallel_pays(files, 2))
       local iter, _, _, closer = import.readings(files, 2)
-      import.PARALLEL_MIN_BYTES = saved
+      import.PARALLEL_MIN_BYTES, import.idle_cpus = saved, idle_cpus
       assert.is_not_nil(closer)
       local serial, i = {}, 0
       for r in import.readings(files, 1) do serial[#serial + 1] = r end
@@ -342,6 +362,59 @@ describe("h5lua.import", function()
         import.summary_text(summary):match("duplicates:\n  ([^\n]*)"))
     end)
 
+    it("changes nothing when inputs sharing a refcode are imported again", function()
+      local dir = duplicates()
+      local path = helper.tmpfile()
+      import.run(path, { dir })
+      local bytes = helper.read_file(path)
+      local s = store.open(path, { mode = "r" })
+      local history = s:history()
+      s:close()
+      local again = import.run(path, { dir })
+      assert.same({ 0, 0, 1, 0 }, { again.imported, again.replaced, again.unchanged, again.failed })
+      assert.same({ "DUP" }, again.refcodes[dir .. "/b.cif"])
+      assert.same({}, again.refcodes[dir .. "/a.cif"])
+      -- The inputs still disagree, and the summary says so.
+      assert.same({ { refcode = "DUP", file = dir .. "/b.cif", other = dir .. "/a.cif",
+        action = "replaced" } }, again.duplicates)
+      assert.equal(bytes, helper.read_file(path))
+      s = store.open(path, { mode = "r" })
+      assert.same(history, s:history())
+      s:close()
+    end)
+
+    it("writes a refcode replaced twice in one run once, with the last content", function()
+      local dir = duplicates()
+      local path = helper.tmpfile()
+      local cu = helper.read_file(FIX .. "mixed/sub/copper.cif")
+      local old = helper.tmpdir() .. "/old.cif"
+      helper.write_file(old, (cu:gsub("data_CU01", "data_DUP"):gsub("3%.6149", "3.5")))
+      import.run(path, { old })
+      local summary = import.run(path, { dir })
+      assert.same({ 1, 1, 0 }, { summary.imported, summary.replaced, summary.unchanged })
+      assert.same({ { refcode = "DUP", file = dir .. "/b.cif", other = dir .. "/a.cif",
+        action = "replaced" }, { refcode = "DUP", file = dir .. "/b.cif", other = "the store",
+        action = "replaced" } }, summary.duplicates)
+      assert.truthy(contents(path).DUP:find("3.7", 1, true))
+      local s = store.open(path, { mode = "r" })
+      assert.equal(2, #s:history())
+      s:close()
+    end)
+
+    it("writes held-back replacements at once beyond PENDING_MAX_BYTES", function()
+      local dir = duplicates()
+      local path = helper.tmpfile()
+      import.run(path, { dir })
+      local limit = import.PENDING_MAX_BYTES
+      import.PENDING_MAX_BYTES = 0
+      local ok, again = pcall(import.run, path, { dir })
+      import.PENDING_MAX_BYTES = limit
+      assert.is_true(ok, again)
+      -- a.cif's content was written before b.cif's gave the old one back.
+      assert.same({ 2, 2, 0 }, { again.imported, again.replaced, again.unchanged })
+      assert.truthy(contents(path).DUP:find("3.7", 1, true))
+    end)
+
     it("keeps the first and counts the newcomer skipped with on_duplicate = skip", function()
       local dir = duplicates()
       local path = helper.tmpfile()
@@ -382,10 +455,11 @@ describe("h5lua.import", function()
     it("writes the same store with child processes as without", function()
       local serial, parallel = helper.tmpfile(), helper.tmpfile()
       import.run(serial, { SAMPLES, FIX })
-      local saved = import.PARALLEL_MIN_BYTES
+      local saved, idle_cpus = import.PARALLEL_MIN_BYTES, import.idle_cpus
       import.PARALLEL_MIN_BYTES = 0
+      import.idle_cpus = function() return nil end -- whatever the machine's load
       local ok, summary = pcall(import.run, parallel, { SAMPLES, FIX }, { jobs = 2 })
-      import.PARALLEL_MIN_BYTES = saved
+      import.PARALLEL_MIN_BYTES, import.idle_cpus = saved, idle_cpus
       assert.is_true(ok, summary)
       assert.is_true(summary.parallel)
       assert.same(contents(serial), contents(parallel))

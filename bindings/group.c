@@ -46,13 +46,15 @@ static herr_t collect_link(hid_t g, const char *name, const H5L_info_t *info, vo
   return name_list_add(data, name) < 0 ? -1 : 0;
 }
 
-/* Names of the links in the group at loc, sorted by name.  Returns 0 or -1
+/* Names of the links in the group at loc, in creation order if the group
+ * tracks it, else sorted by name.  Returns 0 or -1
  * (HDF5 failure; the error stack is left for h5_raise). */
 static int list_links(hid_t loc, name_list *nl) {
   memset(nl, 0, sizeof *nl);
   hsize_t idx = 0;
+  H5_index_t order = h5_listing_index(loc, 1);
   H5_OPERATION("listing a group");
-  if (H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, nl) < 0) {
+  if (H5Literate(loc, order, H5_ITER_INC, &idx, collect_link, nl) < 0) {
     if (nl->failed) H5Eclear2(H5E_DEFAULT);
     return -1;
   }

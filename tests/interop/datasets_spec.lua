@@ -259,4 +259,53 @@ print(blob.hex())
     f:close()
     assert.equal(hex, (bytes:gsub(".", function(ch) return string.format("%02x", ch:byte()) end)))
   end)
+
+  it("list attributes and members in creation order under track_order, both ways", function()
+    local lua_path, py_path = helper.tmpfile("lua.h5"), helper.tmpfile("py.h5")
+    local f = h5.open(lua_path, "w")
+    local d = f:create_dataset("d", { data = { 1, 2 }, track_order = true })
+    local g = f:create_group("g", { track_order = true })
+    local plain = f:create_group("plain")
+    for _, name in ipairs { "z", "a", "m" } do
+      d.attrs[name] = 1
+      g.attrs[name] = 1
+      plain.attrs[name] = 1
+      g:create_group(name)
+      plain:create_group(name)
+    end
+    f:close()
+    local got = python_json(string.format([[
+import h5py, json
+with h5py.File(%q, "r") as f:
+    print(json.dumps({"d": list(f["d"].attrs), "g": list(f["g"].attrs), "gm": list(f["g"]),
+        "plain": list(f["plain"].attrs), "plainm": list(f["plain"])}))
+]], lua_path))
+    assert.same({ d = { "z", "a", "m" }, g = { "z", "a", "m" }, gm = { "z", "a", "m" },
+      plain = { "a", "m", "z" }, plainm = { "a", "m", "z" } }, got)
+
+    local r = helper.python_run(string.format([[
+import h5py
+with h5py.File(%q, "w") as f:
+    d = f.create_dataset("d", data=[1, 2], track_order=True)
+    g = f.create_group("g", track_order=True)
+    for name in ["z", "a", "m"]:
+        d.attrs[name] = 1
+        g.attrs[name] = 1
+        g.create_group(name)
+]], py_path))
+    assert.equal(0, r.code, r.stderr)
+    f = h5.open(py_path)
+    local function names(it)
+      local t = {}
+      for k in it do t[#t + 1] = k end
+      return t
+    end
+    local creation = { "z", "a", "m" }
+    assert.same(creation, f.d.attrs:keys())
+    assert.same(creation, names(pairs(f.d.attrs)))
+    assert.same(creation, f.g.attrs:keys())
+    assert.same(creation, f.g:keys())
+    assert.same(creation, names(f.g:items()))
+    f:close()
+  end)
 end)

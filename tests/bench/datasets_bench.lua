@@ -2,15 +2,16 @@
 -- contiguous and chunked gzip+shuffle, with h5lua, h5py+numpy and plain C
 -- (tests/bench/c/datasets.c), in one run.  Each phase runs in its own child
 -- process; the child times its own file work (data generation excluded:
--- wall clock and CPU time) and /usr/bin/time gives its peak RSS.  Each
--- measurement is the best of RUNS (the machine is shared; single runs vary).
+-- wall clock and CPU time) and /usr/bin/time gives its peak RSS.  Ratios are
+-- medians over RUNS rounds of ratios paired within a round (the machine is
+-- shared; single runs vary).
 -- Targets: h5lua within 1.1x of C and not slower than h5py; peak memory <=
 -- 1.2x the data size.
 --
 -- As a child: build/h5lua tests/bench/datasets_bench.lua child write|read contig|gzip PATH
 local ROWS, COLS = 8192, 4096
 local MIB = ROWS * COLS * 8 / 2 ^ 20
-local RUNS = tonumber(os.getenv("BENCH_RUNS") or "") or 3
+local RUNS = tonumber(os.getenv("BENCH_RUNS") or "") or 5
 
 if arg and arg[1] == "child" then
   local h5 = require "h5"
@@ -86,51 +87,74 @@ local tools = {
 }
 
 local expected = string.format("%.17g", ROWS * COLS - 1.0)
-local results = {}  -- results[layout][mode][tool] = {wall, cpu, rss}: best of RUNS
+-- runs[layout][mode][round][tool] = {wall, cpu, rss}.  One round runs the
+-- three tools back to back, so a ratio taken inside a round compares runs
+-- that met the same load; the report gives the median over rounds of those
+-- paired ratios (a shared machine's load swings more than best-of-N hides).
+local runs = {}
 for _, layout in ipairs { "contig", "gzip" } do
-  results[layout] = { write = {}, read = {} }
-  for _ = 1, RUNS do
-    for _, tool in ipairs(tools) do  -- tools interleaved, so load changes hit all alike
+  runs[layout] = { write = {}, read = {} }
+  for round = 1, RUNS do
+    for _, mode in ipairs { "write", "read" } do runs[layout][mode][round] = {} end
+    for _, tool in ipairs(tools) do
       local path = string.format("%s/%s-%s.h5", data_dir, tool[1]:gsub("%W", ""), layout)
       for _, mode in ipairs { "write", "read" } do
         local _, rss, out = benchlib.measure(tool[2](mode, layout, path))
         local wall, cpu, last = out:match("([%d%.]+) ([%d%.]+) (%S+)")
         assert(last == expected, tool[1] .. " " .. mode .. " " .. layout .. ": wrong data: " .. out)
-        local best = results[layout][mode][tool[1]] or { math.huge, math.huge, 0 }
-        results[layout][mode][tool[1]] = { math.min(best[1], tonumber(wall)),
-          math.min(best[2], tonumber(cpu)), math.max(best[3], rss) }
+        runs[layout][mode][round][tool[1]] = { tonumber(wall), tonumber(cpu), rss }
       end
       os.remove(path)
     end
   end
 end
 
-print(string.format("%d x %d float64 = %d MiB, files in %s, best of %d runs", ROWS, COLS, MIB,
-  shm_dir and "tmpfs" or dir, RUNS))
-print("per tool: wall s / CPU s of the file work, peak RSS as a multiple of the data size")
-print(string.format("%-13s %-6s %-22s %-22s %-22s %-13s %-13s", "layout", "phase", "plain C",
-  "h5lua", "h5py", "h5lua/C", "h5lua/h5py"))
-local worst = { c = 0, py = 0, mem = 0 }
+local function median(xs)
+  table.sort(xs)
+  local n = #xs
+  return n % 2 == 1 and xs[(n + 1) / 2] or (xs[n / 2] + xs[n / 2 + 1]) / 2
+end
+
+-- Median over rounds of field k of tool, or of the ratio tool/other.
+local function med(rounds, k, tool, other)
+  local xs = {}
+  for _, r in ipairs(rounds) do
+    xs[#xs + 1] = other and r[tool][k] / r[other][k] or r[tool][k]
+  end
+  return median(xs)
+end
+
+local function verdict(x, limit) return x <= limit and "PASS" or "FAIL" end
+
+print(string.format("%d x %d float64 = %d MiB, files in %s, median of %d paired rounds", ROWS,
+  COLS, MIB, shm_dir and "tmpfs" or dir, RUNS))
+print("per tool: wall s / CPU s of the file work, peak RSS as a multiple of the data size;")
+print("ratios: wall (target) and CPU, each the median of the per-round ratios")
+print(string.format("%-13s %-6s %-22s %-22s %-22s %-27s %-27s %s", "layout", "phase", "plain C",
+  "h5lua", "h5py", "h5lua/C wall<=1.10, CPU", "h5lua/h5py wall<=1.00, CPU", "h5lua RSS<=1.20"))
+local failed = 0
 for _, layout in ipairs { "contig", "gzip" } do
   for _, mode in ipairs { "write", "read" } do
-    local r = results[layout][mode]
+    local rounds = runs[layout][mode]
     local cells = {}
     for _, name in ipairs { "plain C", "h5lua", "h5py" } do
-      cells[#cells + 1] = string.format("%6.3f / %6.3f %5.2fx", r[name][1], r[name][2],
-        r[name][3] / MIB)
+      local rss = 0
+      for _, r in ipairs(rounds) do rss = math.max(rss, r[name][3]) end
+      cells[#cells + 1] = string.format("%6.3f / %6.3f %5.2fx", med(rounds, 1, name),
+        med(rounds, 2, name), rss / MIB)
     end
-    local c, p, l = r["plain C"], r.h5py, r.h5lua
-    worst.c = math.max(worst.c, l[1] / c[1])
-    worst.py = math.max(worst.py, l[1] / p[1])
-    worst.mem = math.max(worst.mem, l[3] / MIB)
-    print(string.format("%-13s %-6s %-22s %-22s %-22s %-13s %-13s",
+    local vs_c, vs_py = med(rounds, 1, "h5lua", "plain C"), med(rounds, 1, "h5lua", "h5py")
+    local mem = 0
+    for _, r in ipairs(rounds) do mem = math.max(mem, r.h5lua[3] / MIB) end
+    local marks = { verdict(vs_c, 1.10), verdict(vs_py, 1.00), verdict(mem, 1.20) }
+    for _, m in ipairs(marks) do if m == "FAIL" then failed = failed + 1 end end
+    print(string.format("%-13s %-6s %-22s %-22s %-22s %-27s %-27s %s",
       layout == "gzip" and "gzip+shuffle" or "contiguous", mode, cells[1], cells[2], cells[3],
-      benchlib.ratio(l[1], c[1]) .. " / " .. benchlib.ratio(l[2], c[2]),
-      benchlib.ratio(l[1], p[1]) .. " / " .. benchlib.ratio(l[2], p[2])))
+      string.format("%.2fx %s, %.2fx", vs_c, marks[1], med(rounds, 2, "h5lua", "plain C")),
+      string.format("%.2fx %s, %.2fx", vs_py, marks[2], med(rounds, 2, "h5lua", "h5py")),
+      string.format("%.2fx %s", mem, marks[3])))
   end
 end
-print(string.format("worst wall ratios: h5lua/C %.2fx (target <= 1.10), h5lua/h5py %.2fx "
-  .. "(target <= 1.00); h5lua peak RSS %.2fx the data (target <= 1.20)", worst.c, worst.py,
-  worst.mem))
+print(string.format("%d of 12 targets missed", failed))
 if shm_dir then os.execute("rm -rf " .. helper.quote(shm_dir)) end
 helper.cleanup()

@@ -263,7 +263,8 @@ local ROWS = {
   { "f[\"d/x\"] = \"text\"",
     "h5: cannot create dataset '/d/x': '/d' is a dataset, not a group" },
   { "f.x = {data = {1, 2}, dtype = \"float65\"}",
-    "bad argument #3 to 'newindex' (invalid dtype 'float65': unknown type name at 'float65')" },
+    "bad argument #3 to 'newindex' (invalid dtype 'float65': floats are 16, 32 or 64 bits at "
+      .. "'float65')" },
   { "f.x = gc",
     "h5: cannot link a closed object" },
   { "ro.y = \"z\"",

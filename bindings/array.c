@@ -468,14 +468,15 @@ static int array_get(lua_State *L) {
   return 1;
 }
 
-/* a:set(i, j, ..., value)   (one 1-based index per dimension) */
+/* a:set(value, i, j, ...)   (one 1-based index per dimension; value first, as
+ * the index list has a variable length) */
 static int array_set(lua_State *L) {
   h5_array *a = h5_array_check(L, 1);
   int top = lua_gettop(L);
-  if (top < 2) return luaL_error(L, "h5: a:set(i, ..., value) needs a value");
-  size_t i = check_indices(L, a, 2, top - 2);
-  const char *err = store_elem(L, a, i, top);
-  if (err) return luaL_argerror(L, top, err);
+  if (top < 2) return luaL_error(L, "h5: a:set(value, i, ...) needs a value");
+  size_t i = check_indices(L, a, 3, top - 2);
+  const char *err = store_elem(L, a, i, 2);
+  if (err) return luaL_argerror(L, 2, err);
   return 0;
 }
 
@@ -862,8 +863,18 @@ static const luaL_Reg array_funcs[] = {
   {NULL, NULL}
 };
 
+/* h5.array(dtype, shape[, fill]): the table itself is callable, same as new */
+static int array_call(lua_State *L) {
+  lua_remove(L, 1);  /* the h5.array table */
+  return array_new(L);
+}
+
 void h5_open_array(lua_State *L) {
   h5_new_metatable(L, H5_ARRAY, array_meta, array_methods);
   luaL_newlib(L, array_funcs);  /* h5, array */
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, array_call);
+  lua_setfield(L, -2, "__call");
+  lua_setmetatable(L, -2);
   lua_setfield(L, -2, "array");
 }

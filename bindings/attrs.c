@@ -249,13 +249,40 @@ static herr_t collect_attr(hid_t loc, const char *name, const H5A_info_t *info, 
   return 0;
 }
 
-/* attrs:keys() -> {name, ...} in name order */
+/* The index to list the object at loc by: creation order when its creation
+ * property list tracks it (h5py's track_order=True), as h5py lists then, else
+ * name.  links: 1 for the links of a group, 0 for attributes. */
+H5_index_t h5_listing_index(hid_t loc, int links) {
+  unsigned flags = 0;
+  hid_t obj = -1, cpl = -1;
+  H5E_BEGIN_TRY {
+    obj = H5Oopen(loc, ".", H5P_DEFAULT);  /* a file id opens its root group */
+    if (obj >= 0) {
+      switch (H5Iget_type(obj)) {
+        case H5I_GROUP: cpl = H5Gget_create_plist(obj); break;
+        case H5I_DATASET: cpl = H5Dget_create_plist(obj); break;
+        case H5I_DATATYPE: cpl = H5Tget_create_plist(obj); break;
+        default: break;
+      }
+    }
+    if (cpl >= 0 && (links ? H5Pget_link_creation_order(cpl, &flags)
+                           : H5Pget_attr_creation_order(cpl, &flags)) < 0)
+      flags = 0;
+    if (cpl >= 0) H5Pclose(cpl);
+    if (obj >= 0) H5Oclose(obj);
+  } H5E_END_TRY;
+  return (flags & H5P_CRT_ORDER_TRACKED) ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
+}
+
+/* attrs:keys() -> {name, ...} in creation order if the object tracks it, else
+ * in name order */
 static int attrs_keys(lua_State *L) {
   hid_t loc = check_attrs(L, 1);
   attr_names an = {NULL, 0, 0, 0};
   hsize_t idx = 0;
+  H5_index_t order = h5_listing_index(loc, 0);
   H5_OPERATION("listing attributes");
-  herr_t r = H5Aiterate2(loc, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_attr, &an);
+  herr_t r = H5Aiterate2(loc, order, H5_ITER_INC, &idx, collect_attr, &an);
   if (r < 0 && !an.failed) {
     for (size_t i = 0; i < an.n; i++) free(an.names[i]);
     free(an.names);
@@ -284,7 +311,7 @@ static int pairs_step(lua_State *L) {
   return 2;
 }
 
-/* pairs(attrs) -> iterator of (name, value) in name order */
+/* pairs(attrs) -> iterator of (name, value) in attrs:keys() order */
 static int attrs_pairs(lua_State *L) {
   check_attrs(L, 1);
   lua_settop(L, 1);

@@ -50,22 +50,25 @@ static int compare_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Names of the links in the group at loc, sorted by name.  Returns 0 or -1
- * (HDF5 failure; the error stack is left for h5_raise).
- * Native order, sorted here: for a dense group (many links) an increasing
- * order makes libhdf5 1.10 build a table of every link first, and on a
- * damaged (truncated) file it frees that half-built table's garbage and
- * crashes; native order walks the name B-tree without a table, so a
- * damaged group fails with an error instead.  strcmp is HDF5's name order. */
+/* Names of the links in the group at loc, in creation order if the group
+ * tracks it, else sorted by name.  Returns 0 or -1 (HDF5 failure; the error
+ * stack is left for h5_raise).
+ * By name: native order, sorted here.  For a dense group (many links) an
+ * increasing order makes libhdf5 1.10 build a table of every link first, and
+ * on a damaged (truncated) file it frees that half-built table's garbage and
+ * crashes; native order walks the name B-tree without a table, so a damaged
+ * group fails with an error instead.  strcmp is HDF5's name order. */
 static int list_links(hid_t loc, name_list *nl) {
   memset(nl, 0, sizeof *nl);
   hsize_t idx = 0;
+  H5_index_t order = h5_listing_index(loc, 1);
   H5_OPERATION("listing a group");
-  if (H5Literate(loc, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect_link, nl) < 0) {
+  H5_iter_order_t iter = order == H5_INDEX_NAME ? H5_ITER_NATIVE : H5_ITER_INC;
+  if (H5Literate(loc, order, iter, &idx, collect_link, nl) < 0) {
     if (nl->failed) H5Eclear2(H5E_DEFAULT);
     return -1;
   }
-  if (nl->n > 1) qsort(nl->names, nl->n, sizeof *nl->names, compare_names);
+  if (order == H5_INDEX_NAME && nl->n > 1) qsort(nl->names, nl->n, sizeof *nl->names, compare_names);
   return 0;
 }
 
@@ -253,7 +256,7 @@ static int items_step(lua_State *L) {
   return 2;
 }
 
-/* g:items() -> iterator of (name, object|nil) in name order */
+/* g:items() -> iterator of (name, object|nil) in name order (creation order when the group tracks it) */
 static int group_items(lua_State *L) {
   h5_check_location(L, 1);
   lua_settop(L, 1);

@@ -179,6 +179,9 @@ void h5_open_group(lua_State *L);
 void h5_open_attrs(lua_State *L);
 /* Push the Attributes proxy of the object at idx. */
 void h5_push_attrs(lua_State *L, int idx);
+/* H5_INDEX_CRT_ORDER if the object at loc tracks link (links=1) or attribute
+ * creation order, else H5_INDEX_NAME */
+H5_index_t h5_listing_index(hid_t loc, int links);
 /* Group methods shared with File (File is the root group, as in h5py). */
 extern const luaL_Reg h5_group_methods[];
 /* Add methods to both Group and File (root group), e.g. create_dataset. */

@@ -444,6 +444,22 @@ int h5_push_decoded(lua_State *L, hid_t mem_type, hid_t space, const void *buf) 
  * Type names
  * ===================================================================== */
 
+/* Is float type t laid out as IEEE 754 binary16/32/64 (numpy's f2/f4/f8)? */
+static int is_ieee_float(hid_t t) {
+  static const struct { size_t size, esize, msize, ebias; } ieee[] = {
+    {2, 5, 10, 15}, {4, 8, 23, 127}, {8, 11, 52, 1023},
+  };
+  size_t size = H5Tget_size(t), spos, epos, esize, mpos, msize;
+  if (H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize) < 0) return 0;
+  for (size_t i = 0; i < sizeof ieee / sizeof ieee[0]; i++)
+    if (size == ieee[i].size && H5Tget_precision(t) == size * 8 && H5Tget_offset(t) == 0 &&
+        spos == size * 8 - 1 && epos == ieee[i].msize && esize == ieee[i].esize && mpos == 0 &&
+        msize == ieee[i].msize && H5Tget_ebias(t) == ieee[i].ebias &&
+        H5Tget_norm(t) == H5T_NORM_IMPLIED)
+      return 1;
+  return 0;
+}
+
 static void add_type_name(luaL_Buffer *b, hid_t t) {
   lua_State *L = b->L;
   size_t size = H5Tget_size(t);
@@ -455,7 +471,14 @@ static void add_type_name(luaL_Buffer *b, hid_t t) {
       if (size > 1 && H5Tget_order(t) == H5T_ORDER_BE) luaL_addstring(b, " (big-endian)");
       break;
     case H5T_FLOAT:
-      lua_pushfstring(L, "float%d", (int)(size * 8));
+      if (is_ieee_float(t)) {
+        lua_pushfstring(L, "float%d", (int)(size * 8));
+      } else {  /* e.g. bfloat16 or x87's 80-bit long double: not float16/float128 */
+        size_t spos, epos, esize, mpos, msize;
+        H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize);
+        lua_pushfstring(L, "float(%d bits, %d-bit exponent)", (int)H5Tget_precision(t),
+                        (int)esize);
+      }
       luaL_addvalue(b);
       if (H5Tget_order(t) == H5T_ORDER_BE) luaL_addstring(b, " (big-endian)");
       break;
@@ -683,6 +706,17 @@ static hid_t dp_numeric(dparser *d, const char *w) {
   H5T_order_t order = H5T_ORDER_LE;
   if (*c == '<' || *c == '=' || *c == '|') c++;
   else if (*c == '>') order = H5T_ORDER_BE, c++;
+  if (c[0] == 'S' && c[1] >= '1' && c[1] <= '9') {  /* numpy's fixed bytes: "S5" */
+    char *end;
+    unsigned long n = strtoul(c + 1, &end, 10);
+    if (!*end && n > 0 && n < ((size_t)1 << 31)) {
+      hid_t t = H5Tcopy(H5T_C_S1);
+      H5Tset_size(t, (size_t)n);
+      H5Tset_strpad(t, H5T_STR_NULLPAD);  /* as "string(ascii, n)" and h5py */
+      return t;
+    }
+  }
+  if (strcmp(c, "b1") == 0) return h5_bool_type();  /* numpy's bool */
   if ((c[0] == 'i' || c[0] == 'u' || c[0] == 'f') && c[1] >= '1' && c[1] <= '8' && !c[2]) {
     int size = c[1] - '0';
     hid_t base = H5I_INVALID_HID;
@@ -863,8 +897,9 @@ static hid_t dp_type(dparser *d) {
   } else {
     dp_word(d, w, sizeof w);
   }
-  if (!w[0]) return dp_fail(d, "expected a type name");
+  if (!w[0] && *d->p != '?') return dp_fail(d, "expected a type name");
   if (strcmp(w, "bool") == 0 || strcmp(w, "boolean") == 0) return h5_bool_type();
+  if (!w[0] && *d->p == '?') return d->p++, h5_bool_type();  /* numpy's bool code */
   if (strcmp(w, "string") == 0 || strcmp(w, "str") == 0) return dp_string(d);
   if (strcmp(w, "compound") == 0) return dp_compound(d);
   if (strcmp(w, "enum") == 0) return dp_enum(d);
@@ -900,9 +935,18 @@ static hid_t dp_type(dparser *d) {
     dp_order(d, t);
     return t;
   }
+  if (strcmp(w, "float") == 0 && *d->p == '(')  /* a name add_type_name gives odd floats */
+    return dp_fail(d, "h5lua creates only IEEE float16, float32 and float64");
   hid_t t = dp_numeric(d, w);
   if (t >= 0) return t;
   d->p = start;
+  /* a width h5lua has no type for ("int24", "float128"): say which widths exist */
+  int bits;
+  char tail;
+  if (sscanf(w, "int%d%c", &bits, &tail) == 1 || sscanf(w, "uint%d%c", &bits, &tail) == 1)
+    return dp_fail(d, "integers are 8, 16, 32 or 64 bits");
+  if (sscanf(w, "float%d%c", &bits, &tail) == 1)
+    return dp_fail(d, "floats are 16, 32 or 64 bits");
   return dp_fail(d, "unknown type name");
 }
 

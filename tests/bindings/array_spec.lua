@@ -28,6 +28,16 @@ describe("h5.array", function()
       assert.equal(5, a:totable())
     end)
 
+    it("is also reached by calling h5.array itself", function()
+      local a = h5.array("int32", { 2, 2 }, 3)
+      assert.equal("int32", a.dtype)
+      assert.same({ { 3, 3 }, { 3, 3 } }, a:totable())
+      assert.same({ 0, 0 }, h5.array("float64", 2):totable())
+      assert.has_error(function() h5.array("float65", 1) end,
+        "bad argument #1 to 'array' (unknown array dtype 'float65' (expected int8, uint8, ..., "
+          .. "int64, uint64, float32, float64 or bool))")
+    end)
+
     it("rejects unknown dtypes", function()
       assert.has_error(function() h5.array.new("float65", 1) end,
         "bad argument #1 to 'new' (unknown array dtype 'float65' (expected int8, uint8, ..., "
@@ -94,9 +104,12 @@ describe("h5.array", function()
 
     it("reads and writes by one index per dimension", function()
       local a = h5.array.new("int16", { 2, 3 })
-      a:set(2, 3, 9)
+      a:set(9, 2, 3)
       assert.equal(9, a:get(2, 3))
       assert.equal(9, a[6])
+      a:set(7, -1, 1)  -- value first, then the indices, negative from the end
+      assert.equal(7, a:get(2, 1))
+      assert.equal(0, a:get(1, 1))
     end)
 
     it("raises for an index out of range", function()
@@ -169,8 +182,8 @@ describe("h5.array", function()
         "h5: cannot set array element 1: value out of range for int8")
       assert.has_error(function() a[1] = 1.5 end,
         "h5: cannot set array element 1: number has no integer representation")
-      assert.has_error(function() a:set(1, "x") end,
-        "bad argument #2 to 'set' (arrays hold numbers)")
+      assert.has_error(function() a:set("x", 1) end,
+        "bad argument #1 to 'set' (arrays hold numbers)")
     end)
   end)
 

@@ -225,8 +225,10 @@ describe("h5.Dataset", function()
     end)
 
     it("rejects an unknown dtype", function()
-      raises("bad argument #2 to 'create_dataset' (invalid dtype 'float65': unknown type name "
-        .. "at 'float65')", function() f:create_dataset("v", { shape = 1, dtype = "float65" }) end)
+      raises("bad argument #2 to 'create_dataset' (invalid dtype 'float65': floats are 16, 32 "
+        .. "or 64 bits at 'float65')", function() f:create_dataset("v", { shape = 1, dtype = "float65" }) end)
+      raises("bad argument #2 to 'create_dataset' (invalid dtype 'flaot64': unknown type name "
+        .. "at 'flaot64')", function() f:create_dataset("v", { shape = 1, dtype = "flaot64" }) end)
     end)
 
     it("rejects values that do not fit the dtype", function()

@@ -33,6 +33,8 @@ describe("dataset types", function()
       { "vlen{float64}", "vlen{float64}" },
       { "opaque(16)", "opaque(16)" }, { "opaque(4, tag)", "opaque(4, tag)" },
       { "bitfield8", "bitfield8" },
+      { "S5", "string(ascii, 5)" }, { "|S3", "string(ascii, 3)" }, { "?", "bool" },
+      { "b1", "bool" },
     }
     for _, case in ipairs(names) do
       it("reads '" .. case[1] .. "' as " .. case[2], function()
@@ -44,7 +46,7 @@ describe("dataset types", function()
     end
 
     local bad = {
-      { "float65", "invalid dtype 'float65': unknown type name at 'float65'" },
+      { "float65", "invalid dtype 'float65': floats are 16, 32 or 64 bits at 'float65'" },
       { "string(latin1, 3)", "invalid dtype 'string(latin1, 3)': expected 'ascii' or 'utf-8' at "
         .. "', 3)'" },
       { "compound{x float64}", "invalid dtype 'compound{x float64}': expected ':' at '}'" },
@@ -53,6 +55,12 @@ describe("dataset types", function()
       { "int32 junk", "invalid dtype 'int32 junk': unexpected text at 'junk'" },
       { "array{int8, 0}", "invalid dtype 'array{int8, 0}': expected array dimensions such as 3x4 "
         .. "at '}'" },
+      { "int24", "invalid dtype 'int24': integers are 8, 16, 32 or 64 bits at 'int24'" },
+      { "uint12", "invalid dtype 'uint12': integers are 8, 16, 32 or 64 bits at 'uint12'" },
+      { "float128", "invalid dtype 'float128': floats are 16, 32 or 64 bits at 'float128'" },
+      { "float(16 bits, 8-bit exponent)", "invalid dtype 'float(16 bits, 8-bit exponent)': "
+        .. "h5lua creates only IEEE float16, float32 and float64 at '(16 bits, 8-bit exponent)'" },
+      { "S0", "invalid dtype 'S0': unknown type name at 'S0'" },
     }
     for _, case in ipairs(bad) do
       it("rejects '" .. case[1] .. "'", function()
@@ -219,6 +227,13 @@ with h5py.File(%q, "w") as f:
     f["bools"] = np.array([True, False])
     f.create_dataset("fill", (3,), dtype="i4", fillvalue=7)
     f["nested"] = np.array([(1, (2.5, 3))], dtype=[("a", "u1"), ("b", [("x", "f8"), ("y", "i8")])])
+    bf16 = h5py.h5t.IEEE_F32LE.copy()  # bfloat16: 2 bytes, but not IEEE half
+    bf16.set_fields(15, 7, 8, 0, 7)
+    bf16.set_size(2)
+    bf16.set_ebias(127)
+    d = h5py.h5d.create(f.id, b"bf16", bf16, h5py.h5s.create_simple((3,)))
+    d.write(h5py.h5s.ALL, h5py.h5s.ALL, np.array([1.5, -2, 0.25], "f4"), mtype=h5py.h5t.NATIVE_FLOAT)
+    f["longdouble"] = np.array([1.5, -2.25], np.longdouble)
 ]], path))
       assert.equal(0, r.code, r.stderr)
     end)
@@ -232,6 +247,16 @@ with h5py.File(%q, "w") as f:
       assert.has_error(function() g.rec_ref:read() end,
         "h5: cannot read '/rec_ref': unsupported type: compound{a: int32, r: reference(object)}")
       assert.equal("reference(object)", g.ref.dtype)
+      g:close()
+    end)
+
+    it("names floats that are not IEEE half, single or double by their layout", function()
+      local g = h5.open(path)
+      assert.equal("float(16 bits, 8-bit exponent)", g.bf16.dtype)
+      assert.same({ 1.5, -2, 0.25 }, g.bf16:read():totable())
+      assert.equal("float(80 bits, 15-bit exponent)", g.longdouble.dtype)
+      assert.same({ 1.5, -2.25 }, g.longdouble:read():totable())
+      assert.equal("float16", g.half.dtype)
       g:close()
     end)
 

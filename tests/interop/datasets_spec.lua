@@ -6,8 +6,8 @@ local cjson = require "cjson"
 local helper = require "helper"
 
 -- Run python code that prints one JSON document; return it decoded.
-local function python_json(code)
-  local r = helper.python_run(code)
+local function python_json(code, opts)
+  local r = helper.python_run(code, opts)
   assert.equal(0, r.code, r.stderr)
   return cjson.decode(r.stdout)
 end
@@ -258,5 +258,285 @@ print(blob.hex())
     local bytes = f.json_gz:read_bytes()
     f:close()
     assert.equal(hex, (bytes:gsub(".", function(ch) return string.format("%02x", ch:byte()) end)))
+  end)
+
+  it("list attributes and members in creation order under track_order, both ways", function()
+    local lua_path, py_path = helper.tmpfile("lua.h5"), helper.tmpfile("py.h5")
+    local f = h5.open(lua_path, "w")
+    local d = f:create_dataset("d", { data = { 1, 2 }, track_order = true })
+    local g = f:create_group("g", { track_order = true })
+    local plain = f:create_group("plain")
+    for _, name in ipairs { "z", "a", "m" } do
+      d.attrs[name] = 1
+      g.attrs[name] = 1
+      plain.attrs[name] = 1
+      g:create_group(name)
+      plain:create_group(name)
+    end
+    f:close()
+    local got = python_json(string.format([[
+import h5py, json
+with h5py.File(%q, "r") as f:
+    print(json.dumps({"d": list(f["d"].attrs), "g": list(f["g"].attrs), "gm": list(f["g"]),
+        "plain": list(f["plain"].attrs), "plainm": list(f["plain"])}))
+]], lua_path))
+    assert.same({ d = { "z", "a", "m" }, g = { "z", "a", "m" }, gm = { "z", "a", "m" },
+      plain = { "a", "m", "z" }, plainm = { "a", "m", "z" } }, got)
+
+    local r = helper.python_run(string.format([[
+import h5py
+with h5py.File(%q, "w") as f:
+    d = f.create_dataset("d", data=[1, 2], track_order=True)
+    g = f.create_group("g", track_order=True)
+    for name in ["z", "a", "m"]:
+        d.attrs[name] = 1
+        g.attrs[name] = 1
+        g.create_group(name)
+]], py_path))
+    assert.equal(0, r.code, r.stderr)
+    f = h5.open(py_path)
+    local function names(it)
+      local t = {}
+      for k in it do t[#t + 1] = k end
+      return t
+    end
+    local creation = { "z", "a", "m" }
+    assert.same(creation, f.d.attrs:keys())
+    assert.same(creation, names(pairs(f.d.attrs)))
+    assert.same(creation, f.g.attrs:keys())
+    assert.same(creation, f.g:keys())
+    assert.same(creation, names(f.g:items()))
+    f:close()
+  end)
+
+  -- h5dump's DATA block of each dataset, whitespace collapsed: h5dump reads
+  -- the bytes through its own type handling, so this checks the stored values
+  -- and types, not h5lua's reading of them.
+  it("show in h5dump the values h5lua wrote, for every kind of dtype", function()
+    local dumps = {
+      { "i8", { data = { -128, 127 }, dtype = "int8" }, "(0): -128, 127" },
+      { "u16", { data = { 0, 65535 }, dtype = "uint16" }, "(0): 0, 65535" },
+      { "u32", { data = { 0, 4294967295 }, dtype = "uint32" }, "(0): 0, 4294967295" },
+      { "i64", { data = { math.mininteger, math.maxinteger } },
+        "(0): -9223372036854775808, 9223372036854775807" },
+      { "u64", { data = { 0, 123 }, dtype = "uint64" }, "(0): 0, 123" },
+      { "f16", { data = { 0.5, -2 }, dtype = "float16" }, "(0): 0.5, -2" },
+      { "f32", { data = { 1.5, -0.25 }, dtype = "float32" }, "(0): 1.5, -0.25" },
+      { "f64", { data = { { 1.5, 2 }, { 3, 0.1 } } }, "(0,0): 1.5, 2, (1,0): 3, 0.1" },
+      { "be32", { data = { 1, -2 }, dtype = ">i4" }, "(0): 1, -2" },
+      { "bool", { data = { true, false } }, "(0): TRUE, FALSE" },
+      { "scalar_int", { data = 42 }, "(0): 42" },
+      { "scalar_string", { data = '{"a": 1}' }, '(0): "{"a": 1}"' },
+      { "strings", { data = { "ALANIN", "BENZEN", "" } }, '(0): "ALANIN", "BENZEN", ""' },
+      { "ascii_var", { data = { "a", "bc" }, dtype = "string(ascii, variable)" },
+        '(0): "a", "bc"' },
+      { "fixed", { data = { "ab", "cde" }, dtype = "string(ascii, 4)" },
+        [[(0): "ab\000\000", "cde\000"]] },
+      { "compound", { data = { { x = 1, y = 2.5 }, { x = -3, y = 0.5 } },
+          dtype = "compound{x: int32, y: float64}" }, "(0): { 1, 2.5 }, (1): { -3, 0.5 }" },
+      { "enum", { data = { "RED", "BLUE" }, dtype = "enum(uint8){RED=0, GREEN=1, BLUE=2}" },
+        "(0): RED, BLUE" },
+      { "array", { data = { { 1, 2, 3 }, { 4, 5, 6 } }, dtype = "array{int16, 3}" },
+        "(0): [ 1, 2, 3 ], [ 4, 5, 6 ]" },
+      { "vlen", { data = { { 1, 2 }, { 3 } }, dtype = "vlen{int32}" }, "(0): (1, 2), (3)" },
+      { "rank3", { data = { { { 1, 2 }, { 3, 4 } }, { { 5, 6 }, { 7, 8 } } }, dtype = "int16" },
+        "(0,0,0): 1, 2, (0,1,0): 3, 4, (1,0,0): 5, 6, (1,1,0): 7, 8" },
+    }
+    local path = helper.tmpfile()
+    local f = h5.open(path, "w")
+    for _, c in ipairs(dumps) do f:create_dataset(c[1], c[2]) end
+    f:close()
+    for _, c in ipairs(dumps) do
+      local r = helper.sh("h5dump -d /" .. c[1] .. " " .. helper.quote(path))
+      assert.equal(0, r.code, r.stderr)
+      local _, data = r.stdout:match("\n(%s*)DATA {(.-)\n%1}")  -- to DATA's own closing brace
+      assert.is_string(data, c[1] .. ": no DATA block in\n" .. r.stdout)
+      assert.equal(c[3], (data:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")), c[1])
+    end
+  end)
+
+  it("round-trip rank 3 and rank 4, chunked and contiguous, also through h5py", function()
+    local path = helper.tmpfile()
+    local f = h5.open(path, "w")
+    local shapes = { r3 = { 3, 4, 5 }, r4 = { 2, 3, 4, 5 } }
+    for name, shape in pairs(shapes) do
+      local n = 1
+      for _, k in ipairs(shape) do n = n * k end
+      local a = h5.array.range(0, n - 1):astype("int32"):reshape(shape)
+      local chunks = {}
+      for i, k in ipairs(shape) do chunks[i] = math.max(1, k // 2) end
+      f:create_dataset(name .. "_contig", { data = a })
+      f:create_dataset(name .. "_chunked", { data = a, chunks = chunks, compression = "gzip" })
+      for _, layout in ipairs { "_contig", "_chunked" } do
+        local d = f[name .. layout]
+        assert.same(shape, d.shape, name .. layout)
+        local back = d:read()
+        assert.same(shape, back.shape)
+        assert.same(a:totable(), back:totable(), name .. layout)
+        -- a per-dimension element and a stepped selection
+        local last = {}
+        for i, k in ipairs(shape) do last[i] = k end
+        assert.equal(n - 1, back:get(table.unpack(last)))
+        assert.equal(n - 1, d:read(table.unpack(last)))
+      end
+      assert.is_nil(f[name .. "_contig"].chunks)
+      assert.same(chunks, f[name .. "_chunked"].chunks)
+    end
+    f:close()
+    local got = python_json(string.format([[
+import h5py, json, numpy as np
+out = {}
+with h5py.File(%q, "r") as f:
+    for name in f:
+        d = f[name]
+        n = int(np.prod(d.shape))
+        out[name] = {"shape": list(d.shape), "chunks": d.chunks and list(d.chunks),
+            "same": bool((d[()] == np.arange(n, dtype="i4").reshape(d.shape)).all()),
+            "dtype": str(d.dtype)}
+print(json.dumps(out))
+]], path))
+    assert.same({ shape = { 3, 4, 5 }, chunks = cjson.null, same = true, dtype = "int32" },
+      got.r3_contig)
+    assert.same({ shape = { 3, 4, 5 }, chunks = { 1, 2, 2 }, same = true, dtype = "int32" },
+      got.r3_chunked)
+    assert.same({ shape = { 2, 3, 4, 5 }, chunks = cjson.null, same = true, dtype = "int32" },
+      got.r4_contig)
+    assert.same({ shape = { 2, 3, 4, 5 }, chunks = { 1, 1, 2, 2 }, same = true, dtype = "int32" },
+      got.r4_chunked)
+  end)
+
+  it("read a compact dataset h5py made with the low-level API", function()
+    local path = helper.tmpfile()
+    local r = helper.python_run(string.format([=[
+import h5py, numpy as np
+with h5py.File(%q, "w") as f:
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_layout(h5py.h5d.COMPACT)
+    space = h5py.h5s.create_simple((2, 3))
+    d = h5py.h5d.create(f.id, b"compact", h5py.h5t.IEEE_F64LE, space, dcpl=dcpl)
+    d.write(h5py.h5s.ALL, h5py.h5s.ALL, np.array([[1.5, 2, 3], [4, 5, -6.25]]))
+    assert f["compact"].id.get_create_plist().get_layout() == h5py.h5d.COMPACT
+]=], path))
+    assert.equal(0, r.code, r.stderr)
+    local f = h5.open(path)
+    local d = f.compact
+    assert.same({ 2, 3 }, d.shape)
+    assert.equal("float64", d.dtype)
+    assert.is_nil(d.chunks)
+    assert.same({ { 1.5, 2, 3 }, { 4, 5, -6.25 } }, d:read():totable())
+    assert.same({ 3, -6.25 }, d:read(nil, -1):totable())
+    f:close()
+  end)
+
+  it("fail a read of a fletcher32 chunk with one byte flipped, naming the checksum", function()
+    local path = helper.tmpfile()
+    local f = h5.open(path, "w")
+    f:create_dataset("d", { data = h5.array.range(1000001, 1000100):astype("int32"),
+      chunks = { 100 }, fletcher32 = true })
+    f:close()
+    local bytes = helper.read_file(path)
+    -- the chunk is stored raw (no compression): find its first values
+    local at = bytes:find(string.pack("<i4i4", 1000001, 1000002), 1, true)
+    assert.is_number(at)
+    assert.is_nil(bytes:find(string.pack("<i4i4", 1000001, 1000002), at + 1, true))
+    helper.write_file(path, bytes:sub(1, at + 4) .. string.char(bytes:byte(at + 5) ~ 0x01)
+      .. bytes:sub(at + 6))
+    f = h5.open(path)
+    local ok, err = pcall(function() return f.d:read() end)
+    f:close()
+    assert.is_false(ok)
+    assert.equal("h5: cannot read '/d': data error detected by Fletcher32 checksum", err)
+  end)
+
+  it("use a filter plugin by its id through HDF5_PLUGIN_PATH, both ways", function()
+    if not os.execute("command -v cc >/dev/null 2>&1") then
+      pending("no C compiler (cc) to build the test plugin")
+      return
+    end
+    local dir = helper.tmpdir()
+    -- filter 32123: XOR of every byte with 0x5a, its own inverse
+    helper.write_file(dir .. "/xor.c", [[
+#include <hdf5.h>
+#include <H5PLextern.h>
+static size_t xor_filter(unsigned flags, size_t nvals, const unsigned vals[], size_t nbytes,
+                         size_t *size, void **buf) {
+  (void)flags; (void)nvals; (void)vals; (void)size;
+  unsigned char *p = *buf;
+  for (size_t i = 0; i < nbytes; i++) p[i] ^= 0x5a;
+  return nbytes;
+}
+static const H5Z_class2_t XOR_CLASS = {H5Z_CLASS_T_VERS, 32123, 1, 1, "xor test filter",
+                                       NULL, NULL, xor_filter};
+H5PL_type_t H5PLget_plugin_type(void) { return H5PL_TYPE_FILTER; }
+const void *H5PLget_plugin_info(void) { return &XOR_CLASS; }
+]])
+    local plugins = dir .. "/plugins"
+    local r = helper.sh(string.format("mkdir -p %s && cc -shared -fPIC -o %s/libxor_filter.so "
+      .. "%s/xor.c $(pkg-config --cflags hdf5)", helper.quote(plugins), helper.quote(plugins),
+      helper.quote(dir)))
+    assert.equal(0, r.code, r.stderr)
+    local lua_path, py_path = helper.tmpfile("lua.h5"), helper.tmpfile("py.h5")
+    helper.write_file(dir .. "/write.lua", string.format([[
+local h5 = require "h5"
+local f = h5.open(%q, "w")
+local d = f:create_dataset("x", { data = h5.array.range(1, 1000), compression = 32123 })
+assert(d.compression == 32123, tostring(d.compression))
+local sum = d:read():sum()
+f:close()
+f = h5.open(%q)
+print(sum, f.py:read():sum())
+f:close()
+]], lua_path, py_path))
+    r = helper.python_run(string.format([[
+import h5py, numpy as np
+with h5py.File(%q, "w") as f:
+    f.create_dataset("py", data=np.arange(1, 1001), chunks=(100,), compression=32123)
+]], py_path), { env = { HDF5_PLUGIN_PATH = plugins } })
+    assert.equal(0, r.code, r.stderr)
+    r = helper.h5lua({ dir .. "/write.lua" }, { env = { HDF5_PLUGIN_PATH = plugins } })
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("500500\t500500", r.stdout:match("[^\n]+"))
+    local got = python_json(string.format([[
+import h5py, json
+with h5py.File(%q, "r") as f:
+    d = f["x"]
+    print(json.dumps({"sum": int(d[()].sum()), "filters": sorted(d._filters)}))
+]], lua_path), { env = { HDF5_PLUGIN_PATH = plugins } })
+    assert.same({ sum = 500500, filters = { "32123" } }, got)
+    -- the filter really transforms the bytes: the raw values are not in the file
+    assert.is_nil(helper.read_file(lua_path):find(string.pack("<i8i8", 1, 2), 1, true))
+  end)
+
+  it("copy a dataset with its attributes and filters into another file", function()
+    local src_path, dst_path = helper.tmpfile("src.h5"), helper.tmpfile("dst.h5")
+    local src = h5.open(src_path, "w")
+    local d = src:create_dataset("g/d", { data = h5.array.range(1, 1000), chunks = { 100 },
+      compression = "gzip", compression_opts = 7, shuffle = true, fletcher32 = true })
+    d.attrs.units = "K"
+    d.attrs.scale = { 1.5, 2 }
+    local dst = h5.open(dst_path, "w")
+    dst:create_group("into")
+    src:copy("g/d", dst.into, "copy")
+    src:close()
+    local c = dst["into/copy"]
+    assert.equal(500500, c:read():sum())
+    assert.same({ 100 }, c.chunks)
+    assert.equal("gzip", c.compression)
+    assert.equal(7, c.compression_opts)
+    assert.is_true(c.shuffle)
+    assert.is_true(c.fletcher32)
+    assert.equal("K", c.attrs.units)
+    assert.same({ 1.5, 2 }, c.attrs.scale)
+    dst:close()
+    local got = python_json(string.format([[
+import h5py, json
+with h5py.File(%q, "r") as f:
+    d = f["into/copy"]
+    print(json.dumps({"sum": int(d[()].sum()), "compression": d.compression,
+        "opts": d.compression_opts, "shuffle": d.shuffle, "fletcher32": d.fletcher32,
+        "units": d.attrs["units"], "scale": d.attrs["scale"].tolist()}))
+]], dst_path))
+    assert.same({ sum = 500500, compression = "gzip", opts = 7, shuffle = true,
+      fletcher32 = true, units = "K", scale = { 1.5, 2 } }, got)
   end)
 end)

@@ -1077,7 +1077,7 @@ static void push_fillvalue(lua_State *L, hid_t id) {
  * fillvalue, size, nbytes, storage_size, layout, track_times. */
 static int dset_property(lua_State *L, h5_handle *h, const char *key) {
   if (strcmp(key, "name") == 0) {
-    h5_push_name(L, h->id);
+    h5_push_object_name(L, h->id);
   } else if (strcmp(key, "file") == 0) {
     h5_push_file(L, 1);
   } else if (strcmp(key, "kind") == 0) {
@@ -1281,12 +1281,16 @@ static int dset_tostring(lua_State *L) {
     lua_pushliteral(L, "<closed h5.Dataset>");
     return 1;
   }
+  const char *name = (h5_push_object_name(L, h->id), lua_tostring(L, -1));
   luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, "<h5.Dataset \"");
-  h5_push_name(L, h->id);
-  luaL_addvalue(&b);
-  luaL_addstring(&b, "\": ");
+  luaL_buffinit(L, &b);  /* the name stays below the buffer */
+  if (name) {
+    luaL_addstring(&b, "<h5.Dataset \"");
+    luaL_addstring(&b, name);
+    luaL_addstring(&b, "\": ");
+  } else {
+    luaL_addstring(&b, "<h5.Dataset (anonymous): ");
+  }
   hid_t space = H5Dget_space(h->id);
   if (H5Sget_simple_extent_type(space) == H5S_NULL) {
     luaL_addstring(&b, "empty");

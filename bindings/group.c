@@ -585,17 +585,6 @@ static int group_is_open(lua_State *L) {
   return 1;
 }
 
-/* g.name: nil once the group has no path left (deleted while open), as in
- * h5py, where HDF5 gives it no name -- "/" would pass for the root. */
-static void push_group_name(lua_State *L, hid_t id) {
-  if (H5Iget_name(id, NULL, 0) > 0) {
-    h5_push_name(L, id);
-  } else {
-    H5Eclear2(H5E_DEFAULT);
-    lua_pushnil(L);
-  }
-}
-
 static int group_tostring(lua_State *L) {
   h5_handle *h = luaL_checkudata(L, 1, H5_GROUP);
   if (!h5_is_open(h)) {
@@ -604,7 +593,7 @@ static int group_tostring(lua_State *L) {
   }
   H5G_info_t info;
   H5Gget_info(h->id, &info);
-  push_group_name(L, h->id);
+  h5_push_object_name(L, h->id);
   if (lua_isnil(L, -1))
     lua_pushfstring(L, "<h5.Group (anonymous) (%d members)>", (int)info.nlinks);
   else
@@ -620,7 +609,7 @@ static int group_index(lua_State *L) {
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   const char *key = lua_tostring(L, 2);
   if (!h5_is_open(h)) return luaL_error(L, "h5: attempt to use a closed Group");
-  if (strcmp(key, "name") == 0) push_group_name(L, h->id);
+  if (strcmp(key, "name") == 0) h5_push_object_name(L, h->id);
   else if (strcmp(key, "file") == 0) h5_push_file(L, 1);
   else if (strcmp(key, "kind") == 0) lua_pushliteral(L, "group");
   else if (strcmp(key, "attrs") == 0) h5_push_attrs(L, 1);

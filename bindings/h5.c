@@ -234,6 +234,17 @@ void h5_push_name(lua_State *L, hid_t id) {
   }
 }
 
+/* obj.name: nil once the object has no path left (deleted while open), as
+ * in h5py, where HDF5 gives it no name -- "/" would pass for the root. */
+void h5_push_object_name(lua_State *L, hid_t id) {
+  if (H5Iget_name(id, NULL, 0) > 0) {
+    h5_push_name(L, id);
+  } else {
+    H5Eclear2(H5E_DEFAULT);
+    lua_pushnil(L);
+  }
+}
+
 /* {====================================================================
  * Paths
  * ===================================================================== */

@@ -102,6 +102,8 @@ void h5_push_file(lua_State *L, int idx);
 void h5_push_object(lua_State *L, hid_t id, int file_idx);
 /* Push the object's absolute path (or "/" for files). */
 void h5_push_name(lua_State *L, hid_t id);
+/* The name property: h5_push_name, or nil for an object deleted while open. */
+void h5_push_object_name(lua_State *L, hid_t id);
 /* Push "<loc's path>/<path>" (or path when absolute): for messages. */
 const char *h5_push_path(lua_State *L, hid_t loc, const char *path);
 /* Does path resolve to an object from loc? (walks each component, so a

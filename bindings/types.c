@@ -1249,7 +1249,7 @@ static int dtype_index(lua_State *L) {
   const char *key = lua_tostring(L, 2);
   if (!key) return 0;
   if (!h5_is_open(h)) return luaL_error(L, "h5: attempt to use a closed Datatype");
-  if (strcmp(key, "name") == 0) h5_push_name(L, h->id);
+  if (strcmp(key, "name") == 0) h5_push_object_name(L, h->id);
   else if (strcmp(key, "file") == 0) h5_push_file(L, 1);
   else if (strcmp(key, "kind") == 0) lua_pushliteral(L, "datatype");
   else if (strcmp(key, "dtype") == 0) h5_push_type_name(L, h->id);

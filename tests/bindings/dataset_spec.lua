@@ -19,6 +19,17 @@ describe("h5.Dataset", function()
   end)
   teardown(helper.cleanup)
 
+  it("has no name once deleted while open, as h5py's (\"anonymous\")", function()
+    local d = f:create_dataset("d", { data = { 1, 2 } })
+    f:create_dataset("e", { data = { 3 } })
+    f:delete("d")
+    assert.is_nil(d.name)
+    assert.equal("<h5.Dataset (anonymous): shape {2}, int64>", tostring(d):match("^[^\n]*"))
+    assert.same({ 1, 2 }, d:read():totable())  -- still readable until closed
+    assert.equal("/e", f.e.name)
+    d:close()
+  end)
+
   describe("create_dataset() with data", function()
     local scalars = {
       { "an integer", 42, "int64" },

@@ -1124,19 +1124,26 @@ static int dset_property(lua_State *L, h5_handle *h, const char *key) {
     } else if (key[0] == 'n' && key[1] == 'd') {
       lua_pushinteger(L, rank);
     } else {
-      /* a damaged dataspace can claim more elements than hssize_t holds:
-       * libhdf5 then returns a negative count (found by fuzzing) */
-      lua_Integer count = (lua_Integer)n, bytes = count;
+      /* counted here: a dataspace (damaged, or 2^62 x 4) can hold more
+       * elements than 64 bits count, and libhdf5's count then wraps
+       * (negative or 0; UBSan found the product below overflowing) */
+      lua_Integer count = cls == H5S_NULL ? 0 : 1, bytes;
+      int overflow = n < 0;
+      for (int i = 0; i < rank && cls != H5S_NULL; i++)
+        overflow |= dims[i] > (hsize_t)LUA_MAXINTEGER ||
+                    __builtin_mul_overflow(count, (lua_Integer)dims[i], &count);
+      bytes = count;
       if (key[0] == 'n') {
         hid_t t = H5Dget_type(h->id);
         size_t tsize = t >= 0 ? H5Tget_size(t) : 0;
         if (t >= 0) H5Tclose(t);
-        if (__builtin_mul_overflow(count, (lua_Integer)tsize, &bytes)) bytes = -1;
+        overflow |= __builtin_mul_overflow(count, (lua_Integer)tsize, &bytes);
       }
-      if (n < 0 || bytes < 0) {
+      if (overflow) {
         h5_push_name(L, h->id);
-        return luaL_error(L, "h5: cannot get the %s of '%s': its dataspace is damaged (the "
-                             "element count overflows)", key, lua_tostring(L, -1));
+        return luaL_error(L, "h5: cannot count the %s of '%s': its shape holds more elements "
+                             "than a 64-bit integer counts (or its dataspace is damaged)", key,
+                          lua_tostring(L, -1));
       }
       lua_pushinteger(L, bytes);
     }

@@ -96,7 +96,8 @@ asan-build:
 	  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
 
 asan: deps asan-build
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
+	  UBSAN_OPTIONS=print_stacktrace=1:exitcode=86 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  H5LUA_BIN=$(CURDIR)/build-asan/h5lua build-asan/h5lua tests/run.lua $(TESTFLAGS)
 

@@ -755,6 +755,22 @@ static int push_string_thunk(lua_State *L) {
   return 1;
 }
 
+/* Variable-length data (strings, vlens) live in the global heap, whose
+ * parser loops forever on some damaged files (libhdf5 1.10): such reads run
+ * under the host's watchdog, which ends h5lua with one line.  The limit grows
+ * with the element count (10,000 a second is far below any real read); reads
+ * of fixed-size types skip the two alarm() calls. */
+static herr_t read_watched(hid_t dset, hid_t mtype, hid_t mspace, hid_t fspace, hid_t dxpl,
+                           void *buf, hsize_t npoints) {
+  H5_OPERATION("reading a dataset");
+  if (!h5_type_has_vlen(mtype)) return H5Dread(dset, mtype, mspace, fspace, dxpl, buf);
+  hsize_t extra = npoints / 10000;
+  h5_watchdog_arm(10 + (unsigned)(extra < 86400 ? extra : 86400));
+  herr_t status = H5Dread(dset, mtype, mspace, fspace, dxpl, buf);
+  h5_watchdog_disarm();
+  return status;
+}
+
 /* d:read() of a scalar variable-length UTF-8 string (h5py's str, the
  * store's raw_json): straight into a Lua string, without the general path's
  * selection and buffer set-up.  Returns 0 (nothing pushed) for anything else
@@ -771,7 +787,8 @@ static int read_scalar_string(lua_State *L, h5_handle *h) {
   if (space >= 0) H5Sclose(space);
   if (!fits || !scalar_string_ids()) return 0;
   char *text = NULL;
-  if (H5Dread(h->id, scalar_string.type, H5S_ALL, H5S_ALL, scalar_string.dxpl, &text) < 0) {
+  if (read_watched(h->id, scalar_string.type, H5S_ALL, H5S_ALL, scalar_string.dxpl, &text, 1) <
+      0) {
     H5Eclear2(H5E_DEFAULT);
     return 0;
   }
@@ -829,7 +846,7 @@ static int dset_read(lua_State *L) {
                          "selection)", path, (LUAI_UACINT)(sel.npoints * size >> 20));
   int result = lua_gettop(L);
   hid_t dxpl = hold(r, make_dxpl(sel.npoints, mtype, ftype));
-  if (sel.npoints && H5Dread(h->id, mtype, mspace, fspace, dxpl, buf) < 0)
+  if (sel.npoints && read_watched(h->id, mtype, mspace, fspace, dxpl, buf, sel.npoints) < 0)
     return raise_read_error(L, h->id, path);
   if (atype >= 0) return 1;  /* the array */
   /* decode under pcall: HDF5's vlen memory must be reclaimed whatever happens */
@@ -1106,12 +1123,29 @@ static int dset_property(lua_State *L, h5_handle *h, const char *key) {
       else push_dims(L, rank, maxdims, 1);
     } else if (key[0] == 'n' && key[1] == 'd') {
       lua_pushinteger(L, rank);
-    } else if (key[0] == 's') {
-      lua_pushinteger(L, (lua_Integer)n);
     } else {
-      hid_t t = H5Dget_type(h->id);
-      lua_pushinteger(L, (lua_Integer)n * (lua_Integer)H5Tget_size(t));
-      H5Tclose(t);
+      /* counted here: a dataspace (damaged, or 2^62 x 4) can hold more
+       * elements than 64 bits count, and libhdf5's count then wraps
+       * (negative or 0; UBSan found the product below overflowing) */
+      lua_Integer count = cls == H5S_NULL ? 0 : 1, bytes;
+      int overflow = n < 0;
+      for (int i = 0; i < rank && cls != H5S_NULL; i++)
+        overflow |= dims[i] > (hsize_t)LUA_MAXINTEGER ||
+                    __builtin_mul_overflow(count, (lua_Integer)dims[i], &count);
+      bytes = count;
+      if (key[0] == 'n') {
+        hid_t t = H5Dget_type(h->id);
+        size_t tsize = t >= 0 ? H5Tget_size(t) : 0;
+        if (t >= 0) H5Tclose(t);
+        overflow |= __builtin_mul_overflow(count, (lua_Integer)tsize, &bytes);
+      }
+      if (overflow) {
+        h5_push_name(L, h->id);
+        return luaL_error(L, "h5: cannot count the %s of '%s': its shape holds more elements "
+                             "than a 64-bit integer counts (or its dataspace is damaged)", key,
+                          lua_tostring(L, -1));
+      }
+      lua_pushinteger(L, bytes);
     }
   } else if (strcmp(key, "storage_size") == 0) {
     lua_pushinteger(L, (lua_Integer)H5Dget_storage_size(h->id));

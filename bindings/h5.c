@@ -1,6 +1,7 @@
 /*
  * h5.c -- the `h5` module: handle lifetime, shared helpers, luaopen_h5.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,12 +11,42 @@
 const char *volatile h5_operation = NULL;
 volatile int h5_watchdog_enabled = 0;
 
+/* The alarm is armed lazily, not around each call: two alarm() calls cost
+ * 3 us, a third of a scalar string read.  Each guarded call counts itself
+ * (watch_seq) and says it is running; the alarm, once set, stays set.
+ * When it fires, the call that was running when it was set is a hang if it
+ * is still running; a newer call gets a fresh alarm of its own limit; with
+ * no call running the watchdog goes idle.  So a call is stopped no sooner
+ * than its limit after it began. */
+static volatile sig_atomic_t watch_running = 0, watch_armed = 0;
+static volatile sig_atomic_t watch_seq = 0, watch_armed_seq = 0;
+static volatile unsigned watch_seconds = 10;
+
 void h5_watchdog_arm(unsigned seconds) {
-  if (h5_watchdog_enabled) alarm(seconds);
+  if (!h5_watchdog_enabled) return;
+  watch_seconds = seconds;
+  watch_seq = (sig_atomic_t)((unsigned)watch_seq + 1u);  /* wraps, never overflows */
+  watch_running = 1;
+  if (!watch_armed) {
+    watch_armed = 1;
+    watch_armed_seq = watch_seq;
+    alarm(seconds);
+  }
 }
 
 void h5_watchdog_disarm(void) {
-  if (h5_watchdog_enabled) alarm(0);
+  watch_running = 0;
+}
+
+int h5_watchdog_expired(void) {
+  if (watch_running && watch_seq == watch_armed_seq) return 1;
+  if (watch_running) {
+    watch_armed_seq = watch_seq;
+    alarm(watch_seconds);
+  } else {
+    watch_armed = 0;
+  }
+  return 0;
 }
 
 /* {====================================================================

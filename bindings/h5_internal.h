@@ -43,12 +43,16 @@ typedef enum { H5M_R, H5M_RW, H5M_W, H5M_X, H5M_A } h5_filemode;
  * make H5Aiterate2 fault), where no check before the call can help. */
 extern const char *volatile h5_operation;
 #define H5_OPERATION(what) (h5_operation = (what))
-/* Watchdog for calls that must be quick (attribute reads): a damaged global
- * heap makes libhdf5 1.10 loop forever.  Armed only when the host installed
- * a SIGALRM handler that reports and exits (h5_watchdog_enabled). */
+/* Watchdog for reads that can meet the global heap (attributes, variable-
+ * length data): a damaged global heap makes libhdf5 1.10 loop forever.
+ * Active only when the host installed a SIGALRM handler
+ * (h5_watchdog_enabled), which asks h5_watchdog_expired() -- async-signal-
+ * safe -- whether the call between arm and disarm has run past its limit
+ * (then it reports and exits) or the alarm was only a lazy one (it returns). */
 extern volatile int h5_watchdog_enabled;
 void h5_watchdog_arm(unsigned seconds);
 void h5_watchdog_disarm(void);
+int h5_watchdog_expired(void);
 
 /* ---- errors.c ---------------------------------------------------------- */
 

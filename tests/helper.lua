@@ -81,11 +81,34 @@ end
 -- Seconds any one child process of a test may run (valgrind is ~30x slower).
 local CHILD_LIMIT = os.getenv("H5LUA_VALGRIND") and 3600 or 600
 
+--- The exit code of a child whose sanitizer (ASan, UBSan, LSan) reported:
+-- ASan's default is 1, the same as "validation found problems", so that a
+-- report in a child would pass any test expecting exit code 1.
+helper.SANITIZER_EXIT = 86
+
+-- ASAN_OPTIONS and UBSAN_OPTIONS for children: as inherited (tests/suite.sh,
+-- make asan set them), with exitcode=86 added when they do not say.
+local function sanitizer_env()
+  local env = ""
+  for _, name in ipairs { "ASAN_OPTIONS", "UBSAN_OPTIONS" } do
+    local v = os.getenv(name) or ""
+    if not v:match("exitcode=") then
+      v = (v == "" and "" or v .. ":") .. "exitcode=" .. helper.SANITIZER_EXIT
+      env = env .. "export " .. name .. "=" .. helper.quote(v) .. "; "
+    end
+  end
+  return env
+end
+
 --- Run a shell command; returns {code=, stdout=, stderr=}.
 -- opts.stdin: text fed to standard input; opts.env: {NAME=value}.
+-- Raises (failing the test) when the child exits with SANITIZER_EXIT,
+-- unless helper.libhdf5_fault accepts the report as a fault inside libhdf5
+-- (files known to crash it); opts.sanitizer_ok lets a test inspect it.
 function helper.sh(cmd, opts)
   opts = opts or {}
   local dir = helper.tmpdir()
+  local exports = sanitizer_env()  -- exported: cmd may be a list of commands
   local env = ""
   for k, v in pairs(opts.env or {}) do env = env .. k .. "=" .. helper.quote(v) .. " " end
   local input = "/dev/null"
@@ -96,7 +119,7 @@ function helper.sh(cmd, opts)
   -- A child that never ends fails its test after CHILD_LIMIT seconds
   -- instead of stalling the suite past CI's clock.
   local full = string.format("cd %s && timeout -k 10 %d sh -c %s <%s >%s 2>%s; echo $?",
-    helper.quote(opts.cwd or helper.root), CHILD_LIMIT, helper.quote(env .. cmd), input,
+    helper.quote(opts.cwd or helper.root), CHILD_LIMIT, helper.quote(exports .. env .. cmd), input,
     dir .. "/out", dir .. "/err")
   local started = os.time()
   local p = io.popen(full)
@@ -106,6 +129,9 @@ function helper.sh(cmd, opts)
   if (code == 124 or code == 137) and os.time() - started >= CHILD_LIMIT then
     r.stderr = r.stderr .. string.format("\n(test helper: killed after its %d s time limit: %s)\n",
       CHILD_LIMIT, cmd)
+  end
+  if code == helper.SANITIZER_EXIT and not opts.sanitizer_ok and not helper.libhdf5_fault(r) then
+    error(string.format("sanitizer report (exit %d) from: %s\n%s", code, cmd, r.stderr), 2)
   end
   return r
 end

@@ -21,6 +21,33 @@ return function(options)
     end)
   end
 
+  -- After every spec file: no HDF5 identifier it opened may still be open,
+  -- so that no spec can forget the check (an error here fails the run,
+  -- named after the file).  Counted against the file's start, so that one
+  -- leak is reported once, by the spec that made it.
+  local ok_h5, h5 = pcall(require, "h5")
+  if ok_h5 then
+    local open_at_start = 0
+    local function open_ids()
+      collectgarbage()
+      collectgarbage()
+      return h5.open_ids()
+    end
+    busted.subscribe({ "file", "start" }, function()
+      open_at_start = open_ids()
+      return nil, true
+    end)
+    busted.subscribe({ "file", "end" }, function(file)
+      local n, by_kind = open_ids()
+      if n > open_at_start then
+        error(string.format("%s left %d HDF5 identifiers open (now open: files %d, groups %d, "
+          .. "datasets %d, datatypes %d, attributes %d)", file.name, n - open_at_start,
+          by_kind.file, by_kind.group, by_kind.dataset, by_kind.datatype, by_kind.attribute), 0)
+      end
+      return nil, true
+    end)
+  end
+
   busted.subscribe({ "exit" }, function()
     local failed = handler.failuresCount + handler.errorsCount
     io.write("\n")

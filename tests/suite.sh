@@ -23,8 +23,8 @@ skips() { grep -E '^[0-9]+ skipped$' "$1" | tail -n 1 | cut -d' ' -f1; }
 
 run "suite (build/h5lua)" build/test-normal.log build/h5lua tests/run.lua "$@"
 run "suite under ASan/UBSan (build-asan/h5lua)" build/test-asan.log \
-  env ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  env ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:exitcode=86 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
   LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" H5LUA_BIN="$PWD/build-asan/h5lua" \
   build-asan/h5lua tests/run.lua --exclude-pattern="^cif" "$@"
 

@@ -1,14 +1,25 @@
 -- Opens one (possibly damaged) HDF5 file and touches everything in it the
 -- way `h5lua ls -r` and `h5lua validate` do, catching Lua errors: for the
 -- fuzzer and for the damaged-file regression specs.  Prints nothing.
+--   walk.lua FILE   walk FILE
+--   walk.lua        only check that the commands' code paths are present
+-- The commands' modules and functions are required, not probed: a harness
+-- that silently skips them fuzzes less than it claims (explore.walk never
+-- existed, and a pcall hid that for three rounds).
 local path = ...
 local h5 = require "h5"
+local explore = require "h5lua.explore"
+local validate = require "h5lua.validate"
+
+for name, fn in pairs {
+  ["explore.with_file"] = explore.with_file, ["explore.ls"] = explore.ls,
+  ["validate.file"] = validate.file, ["validate.format"] = validate.format,
+} do
+  if type(fn) ~= "function" then error("walk.lua: " .. name .. " is missing", 0) end
+end
+if path == nil then return end
 
 local function try(fn, ...) return pcall(fn, ...) end
-
--- The commands' own code paths, when those modules are present.
-local explore_ok, explore = pcall(require, "h5lua.explore")
-local validate_ok, validate = pcall(require, "h5lua.validate")
 
 local ok, f = pcall(h5.open, path, "r")
 if not ok then return end
@@ -38,9 +49,9 @@ try(function()
 end)
 f:close()
 
-if explore_ok and type(explore) == "table" and explore.walk then
-  try(explore.walk, path)
-end
-if validate_ok and type(validate) == "table" and validate.file then
-  try(validate.file, path)
-end
+-- `h5lua ls -r FILE`: the command's own run(), output discarded.
+try(explore.with_file, path, nil, function(_, obj)
+  explore.ls(obj, { recursive = true, emit = function() end })
+end, false)
+-- `h5lua validate FILE`: the report, formatted as the command prints it.
+try(function() return validate.format(validate.file(path)) end)

@@ -6,21 +6,39 @@
 -- reads back byte for byte as its source. A file that was never reported
 -- anything may be absent (killed before its first flush).
 --
--- Kill times are spread evenly over the length of an uninterrupted run
--- (one random point in each of N equal slices), so the start, the flushes,
--- the end (metadata, log, close) all get hit. The seed is printed with
--- every failure: H5LUA_KILL_SEED=<seed> reruns the same points.
+-- Each kill lands when the progress output reaches a random count (one in
+-- each of N equal slices of the total), not after a fixed delay: delays
+-- scaled from an uninterrupted run landed after the end on a loaded
+-- machine. Most kills must land mid-write (0 < reported < total), or the
+-- test would prove nothing. The seed is printed with every failure:
+-- H5LUA_KILL_SEED=<seed> reruns the same points.
 local helper = require "helper"
 local cjson = require "cjson"
 local store = require "h5lua.store"
 local procs = require "reliability.procs"
 
 local quote = helper.quote
-local seed, now, exists, run_and_kill = procs.seed, procs.now, procs.exists, procs.run_and_kill
+local seed, exists = procs.seed, procs.exists
 
 local IMPORT_RUNS = 14
 local WRITER_RUNS = 10
 local FILES = 2500
+local FLUSH_EVERY = 250  -- the write_many script's
+-- Of the kills of each kind, at least this share must land mid-write.
+local MID_WRITE_SHARE = 0.75
+
+-- Assert that most kills landed mid-write; `reported` lists each kill's
+-- count of structures reported written.
+local function assert_mid_write(what, reported, runs)
+  local mid = 0
+  for _, n in ipairs(reported) do
+    if n > 0 and n < FILES then mid = mid + 1 end
+  end
+  assert(mid >= math.ceil(MID_WRITE_SHARE * runs), string.format("%s: only %d of %d kills "
+    .. "landed mid-write (reported counts: %s, seed %d)", what, mid, runs,
+    table.concat(reported, " "), seed))
+  return mid
+end
 
 -- A structure record; every 10th is large (20 KB) so the metadata cache
 -- has to write entries back between flushes.
@@ -111,30 +129,50 @@ describe("a writer killed with SIGKILL (" .. IMPORT_RUNS + WRITER_RUNS .. " kill
       return n
     end
 
-    -- one uninterrupted run: how long an import takes
-    local t0 = now()
+    -- the count the bar shows now, for the shell that waits to kill
+    local function bar_count_cmd(out)
+      return string.format("grep -ao 'importing \\[[#.]*\\] [0-9,]*/' %s | tail -n 1 "
+        .. "| tr -cd 0-9", quote(out))
+    end
+
+    -- one uninterrupted run: the counts its bar shows (it counts flushed
+    -- files, in steps) and the time between them
     local full = dir .. "/full.h5"
-    local r = helper.h5lua({ "import", full, inputs })
-    local duration = now() - t0
+    local t0 = procs.now()
+    local r = helper.sh(import_cmd(full, full .. ".pid", full .. ".out"))
+    local duration = procs.now() - t0
     assert.equal(0, r.code, r.stderr)
     assert.equal(FILES, check_killed(full, {}, source, "uninterrupted"))
+    local last, shortest = 0, FILES
+    for done in helper.read_file(full .. ".out"):gmatch("importing %[[#.]*%] ([%d,]+)/") do
+      local n = tonumber((done:gsub(",", "")))
+      if n < FILES and n > last then last, shortest = n, math.min(shortest, n - last) end
+    end
+    assert(last > 0, "the import's bar showed no count before the end")
+    -- seconds of the shortest step between counts (the last one is short)
+    local step_time = math.min(shortest, FILES - last) * duration / FILES
 
-    local hits = {}
-    local delays = procs.delays(IMPORT_RUNS, duration)
+    local hits, counts = {}, {}
+    local targets = procs.counts(IMPORT_RUNS, last)
     for run = 1, IMPORT_RUNS do
-      local delay = delays[run]
+      local target = targets[run]
       local path = string.format("%s/import%d.h5", dir, run)
       local pidfile, out = path .. ".pid", path .. ".out"
-      run_and_kill(import_cmd(path, pidfile, out), pidfile, delay)
+      -- somewhere inside the batch after the count
+      local delay = math.random() * 0.7 * step_time
+      procs.run_and_kill_at(import_cmd(path, pidfile, out), pidfile, bar_count_cmd(out), target,
+        delay)
       local n = counted(out)
       local reported = {}
       for i = 1, n do reported[i] = string.format("K%05d", i) end
-      local what = string.format("import run %d (kill after %.2f s, seed %d)", run, delay, seed)
+      local what = string.format("import run %d (kill at bar %d, seed %d)", run, target, seed)
       local present = check_killed(path, reported, source, what)
       hits[#hits + 1] = string.format("%d/%d", n, present)
+      counts[run] = n
     end
-    summary[#summary + 1] = string.format("import %d kills, bar/present: %s", IMPORT_RUNS,
-      table.concat(hits, " "))
+    local mid = assert_mid_write("import", counts, IMPORT_RUNS)
+    summary[#summary + 1] = string.format("import %d kills (%d mid-write), bar/present: %s",
+      IMPORT_RUNS, mid, table.concat(hits, " "))
 
     -- a killed store takes the rest of the import
     local last = string.format("%s/import%d.h5", dir, IMPORT_RUNS)
@@ -161,7 +199,7 @@ describe("a writer killed with SIGKILL (" .. IMPORT_RUNS + WRITER_RUNS .. " kill
         local pad = (i % 10 == 0) and 20000 or (i % 97) * 20
         return refcode, string.format('{"identifier": "%s", "cell_lengths": [%d.5, 2.0, 3.0], '
           .. '"cell_angles": [90.0, 90.0, 90.0], "pad": "%s"}', refcode, i, ("x"):rep(pad))
-      end, { flush_every = 250, on_flush = function(info)
+      end, { flush_every = ]] .. FLUSH_EVERY .. [[, on_flush = function(info)
         out:write(table.concat(info.refcodes, "\n"), "\n")
         out:flush()
       end })
@@ -183,29 +221,36 @@ describe("a writer killed with SIGKILL (" .. IMPORT_RUNS + WRITER_RUNS .. " kill
       return list
     end
 
-    local t0 = now()
     local full = dir .. "/wfull.h5"
+    local t0 = procs.now()
     local r = helper.sh(writer_cmd(full, full .. ".report", "string", full .. ".pid"))
-    local duration = now() - t0
+    local duration = procs.now() - t0
     assert.equal(0, r.code, r.stderr)
     assert.equal(FILES, #reported_of(full .. ".report"))
     assert.equal(FILES, check_killed(full, {}, source, "uninterrupted writer"))
 
-    local hits = {}
-    local delays = procs.delays(WRITER_RUNS, duration)
+    -- on_flush reports every 250 structures: kill when a random number of
+    -- them has been reported (the report has one refcode a line)
+    local hits, counts = {}, {}
+    local steps = FILES // FLUSH_EVERY
+    local targets = procs.counts(WRITER_RUNS, FILES - FLUSH_EVERY)
     for run = 1, WRITER_RUNS do
-      local delay = delays[run]
+      local target = targets[run]
       local storage = run % 3 == 0 and "compressed" or "string"
       local path = string.format("%s/writer%d.h5", dir, run)
       local report, pidfile = path .. ".report", path .. ".pid"
-      run_and_kill(writer_cmd(path, report, storage, pidfile), pidfile, delay)
+      local delay = math.random() * 0.8 * duration / steps
+      procs.run_and_kill_at(writer_cmd(path, report, storage, pidfile), pidfile,
+        string.format("cat %s 2>/dev/null | wc -l", quote(report)), target, delay)
       local reported = reported_of(report)
-      local what = string.format("writer run %d (%s, kill after %.2f s, seed %d)", run, storage,
-        delay, seed)
+      local what = string.format("writer run %d (%s, kill at %d reported, seed %d)", run,
+        storage, target, seed)
       local present = check_killed(path, reported, source, what)
       hits[#hits + 1] = string.format("%d/%d", #reported, present)
+      counts[run] = #reported
     end
-    summary[#summary + 1] = string.format("write_many %d kills, reported/present: %s",
-      WRITER_RUNS, table.concat(hits, " "))
+    local mid = assert_mid_write("write_many", counts, WRITER_RUNS)
+    summary[#summary + 1] = string.format("write_many %d kills (%d mid-write), "
+      .. "reported/present: %s", WRITER_RUNS, mid, table.concat(hits, " "))
   end)
 end)

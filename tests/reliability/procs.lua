@@ -58,6 +58,39 @@ wait $bg
 exit 0)]], cmd, delay, quote(pidfile), quote(pidfile), quote(pidfile)))
 end
 
+--- Progress counts to kill at: one random count in each of n equal slices
+-- of 1 .. last, where last is the last count the progress output showed
+-- before the end in an uninterrupted run (output counts only flushed work,
+-- in steps): each kill then lands while the writer is writing.  A fixed
+-- delay missed: 9 of 14 import kills landed after the import had finished.
+function procs.counts(n, last)
+  local out = {}
+  for i = 1, n do
+    out[i] = math.max(1, math.min(last, math.floor((i - 1 + math.random()) / n * last) + 1))
+  end
+  return out
+end
+
+--- Run cmd in the background and kill -9 the pid it wrote to pidfile
+-- `delay` seconds after the shell command `count_cmd` (polled every 10 ms)
+-- first prints a number >= target, or never if it ends first; wait for it.
+function procs.run_and_kill_at(cmd, pidfile, count_cmd, target, delay)
+  os.remove(pidfile)
+  return helper.sh(string.format([[(
+%s &
+bg=$!
+while kill -0 $bg 2>/dev/null; do
+  n=$(%s)
+  [ "${n:-0}" -ge %d ] 2>/dev/null && break
+  sleep 0.01
+done
+sleep %.3f
+while [ ! -s %s ] && kill -0 $bg 2>/dev/null; do sleep 0.01; done
+[ -s %s ] && kill -9 "$(cat %s)" 2>/dev/null
+wait $bg
+exit 0)]], cmd, count_cmd, target, delay or 0, quote(pidfile), quote(pidfile), quote(pidfile)))
+end
+
 --- Run h5lua with args where no file may grow past `kib` KiB: writes past it
 -- fail with EFBIG ("file too large"), as on a full disk.
 function procs.h5lua_limited(args, kib)

@@ -1086,7 +1086,11 @@ static void push_fillvalue(lua_State *L, hid_t id) {
   }
   H5Eclear2(H5E_DEFAULT);
   lua_replace(L, base);
-  lua_settop(L, base);  /* closes the holder */
+  /* Close the holder by itself: Lua 5.4.4's lua_settop keeps a pointer into
+   * the stack across the __close call, which may move the stack (valgrind:
+   * invalid read in the REPL's printing of a dataset); lua_closeslot does not. */
+  lua_closeslot(L, base + 1);
+  lua_settop(L, base);
 }
 
 /* Properties: name, file, kind, attrs, shape, ndim, dtype, maxshape, chunks,

@@ -9,8 +9,8 @@ return {
     parser:argument("store", "The store (an HDF5 file, created when missing).")
     parser:argument("inputs", "CIF, JSON or JSON Lines files, or directories (searched "
       .. "recursively)."):args("+")
-    parser:option("-j --jobs", "Parse in N child processes (used when there is enough CIF "
-      .. "text to pay off).", "1"):argname("N"):convert(function(s)
+    parser:option("-j --jobs", "Parse in up to N child processes (used when there is enough "
+      .. "CIF text to pay off, and no more than the idle CPUs).", "1"):argname("N"):convert(function(s)
         local n = math.tointeger(tonumber(s))
         if not n or n < 1 then return nil, "--jobs must be a positive integer, got '" .. s .. "'" end
         return n

@@ -91,7 +91,7 @@ static int read_attr(lua_State *L, hid_t loc, const char *name) {
     lua_pushfstring(L, "h5: out of memory reading attribute '%s'", name);
     goto done;
   }
-  h5_watchdog_arm(10);  /* an attribute read is small: seconds mean a hang */
+  h5_watchdog_arm(0);  /* an attribute read is small: 10 s mean a hang */
   herr_t read_status = H5Aread(attr, mtype, buf);
   h5_watchdog_disarm();
   if (read_status < 0) {

@@ -757,15 +757,15 @@ static int push_string_thunk(lua_State *L) {
 
 /* Variable-length data (strings, vlens) live in the global heap, whose
  * parser loops forever on some damaged files (libhdf5 1.10): such reads run
- * under the host's watchdog, which ends h5lua with one line.  The limit grows
- * with the element count (10,000 a second is far below any real read); reads
- * of fixed-size types skip the two alarm() calls. */
+ * under the host's watchdog, which ends h5lua with one line.  The limit (10 s)
+ * grows with the element count (10,000 a second is far below any real read);
+ * reads of fixed-size types skip the two alarm() calls. */
 static herr_t read_watched(hid_t dset, hid_t mtype, hid_t mspace, hid_t fspace, hid_t dxpl,
                            void *buf, hsize_t npoints) {
   H5_OPERATION("reading a dataset");
   if (!h5_type_has_vlen(mtype)) return H5Dread(dset, mtype, mspace, fspace, dxpl, buf);
   hsize_t extra = npoints / 10000;
-  h5_watchdog_arm(10 + (unsigned)(extra < 86400 ? extra : 86400));
+  h5_watchdog_arm((unsigned)(extra < 86400 ? extra : 86400));
   herr_t status = H5Dread(dset, mtype, mspace, fspace, dxpl, buf);
   h5_watchdog_disarm();
   return status;

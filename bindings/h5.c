@@ -22,8 +22,21 @@ static volatile sig_atomic_t watch_running = 0, watch_armed = 0;
 static volatile sig_atomic_t watch_seq = 0, watch_armed_seq = 0;
 static volatile unsigned watch_seconds = 10;
 
-void h5_watchdog_arm(unsigned seconds) {
+/* The limit of a small guarded call: H5LUA_HANG_SECONDS (1..86400; tests
+ * use a short one to spend less time on files that loop), else 10 s. */
+static unsigned hang_base_seconds(void) {
+  static unsigned base = 0;
+  if (!base) {
+    const char *s = getenv("H5LUA_HANG_SECONDS");
+    long v = s ? strtol(s, NULL, 10) : 0;
+    base = v >= 1 && v <= 86400 ? (unsigned)v : 10;
+  }
+  return base;
+}
+
+void h5_watchdog_arm(unsigned extra_seconds) {
   if (!h5_watchdog_enabled) return;
+  unsigned seconds = hang_base_seconds() + extra_seconds;
   watch_seconds = seconds;
   watch_seq = (sig_atomic_t)((unsigned)watch_seq + 1u);  /* wraps, never overflows */
   watch_running = 1;

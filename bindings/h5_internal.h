@@ -50,7 +50,9 @@ extern const char *volatile h5_operation;
  * safe -- whether the call between arm and disarm has run past its limit
  * (then it reports and exits) or the alarm was only a lazy one (it returns). */
 extern volatile int h5_watchdog_enabled;
-void h5_watchdog_arm(unsigned seconds);
+/* Guard the call that follows for H5LUA_HANG_SECONDS (default 10) plus
+ * extra_seconds. */
+void h5_watchdog_arm(unsigned extra_seconds);
 void h5_watchdog_disarm(void);
 int h5_watchdog_expired(void);
 

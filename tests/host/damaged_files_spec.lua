@@ -13,12 +13,17 @@ local HANG = "^h5lua: fatal: the HDF5 library stopped responding while [%a ]+: t
 -- looping libhdf5 after 10 s (valgrind and ASan are slower).
 local LIMIT = os.getenv("H5LUA_VALGRIND") and 600 or 60
 
+-- The watchdog's limit for these runs: the looping files need it to fire,
+-- and 10 s a run made this spec take minutes (valgrind is slower).
+local HANG_SECONDS = os.getenv("H5LUA_VALGRIND") and "10" or "2"
+local HANG_ENV = { H5LUA_HANG_SECONDS = HANG_SECONDS }
+
 -- Run h5lua with args under LIMIT; a hang is exit 124 (or 137).
 local function run(args)
   local parts = { "timeout -k 5", LIMIT, helper.quote(helper.bin) }
   for _, a in ipairs(args) do parts[#parts + 1] = helper.quote(a) end
-  if os.getenv("H5LUA_VALGRIND") then return helper.h5lua(args) end
-  return helper.sh(table.concat(parts, " "))
+  if os.getenv("H5LUA_VALGRIND") then return helper.h5lua(args, { env = HANG_ENV }) end
+  return helper.sh(table.concat(parts, " "), { env = HANG_ENV })
 end
 
 -- Ended cleanly: exit 0; or exit 1 with one `h5lua: ...` line (a command
@@ -127,7 +132,7 @@ try:
 except subprocess.TimeoutExpired:
     sys.stdout.write("hung\n")
 ]], helper.bin, helper.root .. "/tests/fuzz/walk.lua",
-      helper.root .. "/tests/fixtures/fuzz/hdf5-hang-global-heap.h5"))
+      helper.root .. "/tests/fixtures/fuzz/hdf5-hang-global-heap.h5"), { env = HANG_ENV })
     assert.equal(0, r.code, r.stderr)
     local code, stderr = r.stdout:match("^exit (%d+)\n(.*)$")
     assert(code, "h5lua did not end: " .. r.stdout)
@@ -169,8 +174,8 @@ with h5py.File(%q, "w") as f:
   end)
 
   -- The watchdog's alarm is set lazily and outlives the reads that set it:
-  -- many quick guarded reads for longer than its 10 s limit must not be
-  -- taken for a hang, and its stray alarms must not break other calls.
+  -- many quick guarded reads for longer than its limit (2 s here) must not
+  -- be taken for a hang, and its stray alarms must not break other calls.
   it("let quick variable-length reads run past the watchdog's limit", function()
     local path = helper.tmpfile("strings.h5")
     local script = helper.tmpfile("reads.lua")
@@ -180,7 +185,7 @@ with h5py.File(%q, "w") as f:
       f:create_dataset("s", { data = "text" })
       f.attrs.a = "attribute"
       local d, n, t0 = f.s, 0, os.time()
-      while os.time() - t0 < 12 do
+      while os.time() - t0 < 2 * %s + 1 do
         for _ = 1, 1000 do assert(d:read() == "text" and f.attrs.a == "attribute") end
         local p = io.popen("echo child")  -- a stray alarm must not break this
         assert(p:read("l") == "child")
@@ -190,8 +195,8 @@ with h5py.File(%q, "w") as f:
       d:close()
       f:close()
       print("reads " .. n)
-    ]], path))
-    local r = helper.h5lua({ script })
+    ]], path, HANG_SECONDS))
+    local r = helper.h5lua({ script }, { env = HANG_ENV })
     assert.equal(0, r.code, r.stderr)
     assert.matches("^reads %d+\n$", r.stdout)
   end)

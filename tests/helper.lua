@@ -78,6 +78,27 @@ function helper.write_file(path, content)
   f:close()
 end
 
+--- The names in dir, hidden ones too (a test's check for stray files).
+function helper.ls(dir)
+  local p = io.popen("ls -A " .. helper.quote(dir))
+  local names = {}
+  for name in p:lines() do names[#names + 1] = name end
+  p:close()
+  return names
+end
+
+--- Invert byte k (1-based) of the first occurrence of needle in the file at
+--- path, in place (damage a chunk whose bytes the test knows).
+function helper.flip_byte(path, needle, k)
+  local at = assert(helper.read_file(path):find(needle, 1, true), "bytes not found in " .. path)
+  local fh = assert(io.open(path, "r+b"))
+  fh:seek("set", at + k - 2)
+  local b = fh:read(1):byte()
+  fh:seek("set", at + k - 2)
+  fh:write(string.char(b ~ 0xFF))
+  fh:close()
+end
+
 -- Seconds any one child process of a test may run (valgrind is ~30x slower).
 local CHILD_LIMIT = os.getenv("H5LUA_VALGRIND") and 3600 or 600
 

@@ -83,13 +83,6 @@ describe("h5lua repair #cli", function()
     return path, store_size, all
   end
 
-  local function ls(dir)
-    local p = io.popen("ls -A " .. helper.quote(dir))
-    local names = {}
-    for name in p:lines() do names[#names + 1] = name end
-    p:close()
-    return names
-  end
 
   -- libhdf5 1.10 freed a half-built link table and died on most of these
   -- cuts ("segmentation fault ... while listing a group"), leaving its
@@ -111,7 +104,7 @@ describe("h5lua repair #cli", function()
       assert.is_true(r.code == 0 or r.code == 1, where)
       assert.is_nil(r.stderr:find("fatal", 1, true), where)
       assert.equal(cut_bytes, helper.read_file(path .. ".backup"), where)  -- original kept as is
-      local names = ls(dir)
+      local names = helper.ls(dir)
       assert.same({ "tr.h5", "tr.h5.backup" }, names, where)
       -- What a cut must keep: every structure whose JSON text lies whole
       -- before it (through its group, or, when the cut took /structures'
@@ -143,7 +136,7 @@ describe("h5lua repair #cli", function()
     end
     local r = helper.h5lua({ "repair", path, "--no-backup" })
     assert.equal(0, r.code)
-    assert.same({ path:match("[^/]*$") }, ls(path:match("^(.*)/[^/]*$")))
+    assert.same({ path:match("[^/]*$") }, helper.ls(path:match("^(.*)/[^/]*$")))
   end)
 
   it("shows its help", function()

@@ -119,12 +119,7 @@ return { name = "seen", severity = "warning", description = "names every dataset
     assert.equal(0, r.code)
     assert.same({ "seen /structures/ALANIN/coords" }, cjson.decode(r.stdout).warnings)
     -- flip a byte in the second chunk (rows 101-200)
-    local bytes = helper.read_file(path)
-    local at = assert(bytes:find(string.pack("<i8i8", 101, 102), 1, true))
-    local fh = assert(io.open(path, "r+b"))
-    fh:seek("set", at + 2)
-    fh:write(string.char(bytes:byte(at + 3) ~ 0xFF))
-    fh:close()
+    helper.flip_byte(path, string.pack("<i8i8", 101, 102), 4)
     r = helper.h5lua({ "validate", path, "--json" })
     assert.equal(1, r.code)
     local found = {}

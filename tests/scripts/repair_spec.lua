@@ -40,14 +40,6 @@ local function raw_jsons(path)
   return out
 end
 
-local function ls(dir)
-  local p = io.popen("ls -A " .. helper.quote(dir))
-  local names = {}
-  for name in p:lines() do names[#names + 1] = name end
-  p:close()
-  return names
-end
-
 local function plural(n, word) return string.format("%d %s%s", n, word, n == 1 and "" or "s") end
 
 local function dir_of(path) return path:match("^(.*)/[^/]*$") end
@@ -111,7 +103,7 @@ describe("h5lua.repair", function()
       assert.equal("crystals", f.attrs.title)
       assert.equal("/structures/S01", f:link_info("first").target)
       f:close()
-      assert.same({ "test.h5", "test.h5.backup" }, ls(dir_of(path)))
+      assert.same({ "test.h5", "test.h5.backup" }, helper.ls(dir_of(path)))
       assert.equal(table.concat({
         "Repaired " .. path .. " (backup: " .. result.backup .. ")",
         string.format("  Salvaged: %s, %s, 1 link, %s", plural(result.counts.groups, "group"),
@@ -164,7 +156,7 @@ describe("h5lua.repair", function()
       local result = repair.file(path, { backup = false })
       assert.is_true(result.ok)
       assert.is_nil(result.backup)
-      assert.same({ "test.h5" }, ls(dir_of(path)))
+      assert.same({ "test.h5" }, helper.ls(dir_of(path)))
     end)
 
     it("salvages a truncated file and names the rows cut off", function()
@@ -184,7 +176,7 @@ describe("h5lua.repair", function()
       local big = f.big:read()
       assert.same({ 1, 7500, 0, 0 }, { big[1], big[7500], big[7501], big[20000] })
       f:close()
-      assert.same({ "test.h5", "test.h5.backup" }, ls(dir_of(path)))
+      assert.same({ "test.h5", "test.h5.backup" }, helper.ls(dir_of(path)))
     end)
 
     it("keeps the structures that lie before the cut of a truncated file", function()
@@ -222,12 +214,7 @@ describe("h5lua.repair", function()
       d.attrs.units = "counts"
       d:close()
       f:close()
-      local bytes = helper.read_file(path)
-      local at = assert(bytes:find(string.pack("<i8i8", 101, 102), 1, true))
-      local fh = assert(io.open(path, "r+b"))
-      fh:seek("set", at + 2)
-      fh:write(string.char(bytes:byte(at + 3) ~ 0xFF))
-      fh:close()
+      helper.flip_byte(path, string.pack("<i8i8", 101, 102), 4)
       f = h5.open(path, "r")
       local _, err = pcall(f.x.read, f.x)
       f:close()
@@ -293,7 +280,7 @@ describe("h5lua.repair", function()
       assert.equal(string.format("cannot repair '%s': %s", path, err:gsub("^h5: ", "")),
         result.message)
       assert.equal("not an HDF5 file\n", helper.read_file(path))
-      assert.same({ "notes.h5" }, ls(dir_of(path)))
+      assert.same({ "notes.h5" }, helper.ls(dir_of(path)))
       assert.equal("Repair failed: " .. result.message .. "\n", repair.format(result))
     end)
 

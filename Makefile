@@ -102,13 +102,12 @@ asan: deps asan-build
 	  H5LUA_BIN=$(CURDIR)/build-asan/h5lua build-asan/h5lua tests/run.lua $(TESTFLAGS)
 
 # The suite under valgrind: any error or definite leak fails the run.  As the
-# ASan pass, without the pure-Lua CIF parser specs, which reach no C.
+# ASan pass, without the pure-Lua CIF parser specs, which reach no C.  One
+# valgrind per spec file, one per CPU at a time (tests/valgrind.sh);
+# VALGRIND_SPECS=... runs only those spec files.
 valgrind: deps
 	@$(MAKE) --no-print-directory all
-	H5LUA_VALGRIND=1 valgrind --quiet --error-exitcode=99 --leak-check=full \
-	  --suppressions=$(CURDIR)/tests/valgrind.supp \
-	  --errors-for-leak-kinds=definite --show-leak-kinds=definite \
-	  $(H5LUA) tests/run.lua --exclude-pattern="^cif" $(TESTFLAGS)
+	tests/valgrind.sh $(VALGRIND_SPECS)
 
 # Coverage-guided fuzzing of file opening and walking (libFuzzer, ASan, UBSan).
 # Findings land in build-fuzz/crashes/; FUZZ_SECONDS bounds the run.

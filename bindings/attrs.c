@@ -367,8 +367,11 @@ static int attrs_index(lua_State *L) {
   return attrs_get(L);
 }
 
-/* attrs[name] = value; attrs[name] = nil deletes. */
+/* attrs[name] = value; attrs[name] = nil deletes.  A number key is refused,
+ * not turned into a name: attrs[1] reads nil (__index), so attrs[1] = v
+ * would write what it cannot read back. */
 static int attrs_newindex(lua_State *L) {
+  if (lua_type(L, 2) != LUA_TSTRING) luaL_typeerror(L, 2, "string");
   return attrs_set(L);
 }
 

@@ -1389,9 +1389,12 @@ static const luaL_Reg dset_methods[] = {
 /* g[name] = value, as h5py's `g[name] = data`: a dataset made from value as
  * create_dataset(name, value) makes it, kept without a handle (a string: a
  * scalar string, the store's one-call write); an h5 Group or Dataset gets a
- * hard link.  nil is refused: removing is g:delete(name). */
+ * hard link.  nil is refused: removing is g:delete(name).  So is a number
+ * key (as h5py refuses one): g[1] reads nil, so g[1] = v would make a "1"
+ * it cannot read back. */
 static int location_newindex(lua_State *L) {
   h5_handle *loc = h5_check_location(L, 1);
+  if (lua_type(L, 2) != LUA_TSTRING) luaL_typeerror(L, 2, "string");
   const char *name = h5_check_path(L, 2);
   lua_settop(L, 3);
   if (lua_isnil(L, 3)) {

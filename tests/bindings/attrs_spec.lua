@@ -62,6 +62,15 @@ describe("h5.Attributes", function()
   end)
 
   describe("bad values", function()
+    it("refuses a number key, which attrs[1] (nil) could not read back", function()
+      assert.has_error(function() f.attrs[1] = 5 end,
+        "bad argument #2 to 'newindex' (string expected, got number)")
+      assert.is_nil(f.attrs[1])
+      assert.same({}, f.attrs:keys())
+      f.attrs["1"] = 5  -- a string that looks like a number is a name
+      assert.equal(5, f.attrs["1"])
+    end)
+
     it("refuses values HDF5 cannot hold, keeping the old value", function()
       f.attrs.v = "old"
       local cases = {

@@ -186,6 +186,12 @@ describe("h5.Dataset", function()
       local g = f:create_group("g")
       g:close()
       raises("h5: cannot link a closed object", function() f.y = g end)
+      -- a number key would make "1", which f[1] (nil, as for ipairs) cannot read back
+      raises("bad argument #2 to 'newindex' (string expected, got number)",
+        function() f[1] = { data = { 1 } } end)
+      raises("bad argument #2 to 'newindex' (string expected, got boolean)",
+        function() f[true] = "t" end)
+      assert.is_nil(f[1])
       assert.equal("text", f.s:read())
       assert.same({ "g", "s" }, f:keys())
       f:close()

@@ -83,8 +83,26 @@ int host_docall(lua_State *L, int narg, int nres) {
   return status;
 }
 
+/* require's "module 'm' not found:" lists every place it looked, one line
+ * each (~20): without --traceback, say how many instead, so that a script's
+ * failed require is one line as every other error. */
+static void shorten_not_found(lua_State *L) {
+  static const char tail[] = "' not found:\n\t";
+  const char *msg = lua_tostring(L, -1);
+  const char *end = msg ? strstr(msg, tail) : NULL;
+  if (!end || show_traceback || !strstr(msg, "module '")) return;
+  int places = 0;
+  for (const char *p = strstr(end, "\n\t"); p; p = strstr(p + 2, "\n\t")) places++;
+  lua_pushlstring(L, msg, (size_t)(end - msg) + strlen("' not found"));
+  lua_pushfstring(L, "%s (searched %d places; --traceback lists them)", lua_tostring(L, -1),
+                  places);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
 int host_report(lua_State *L, int status) {
   if (status != LUA_OK) {
+    shorten_not_found(L);
     const char *msg = lua_tostring(L, -1);
     if (msg == NULL) msg = "(error object is not a string)";
     fprintf(stderr, "%s: %s\n", progname, msg);
@@ -103,22 +121,6 @@ static int dostring(lua_State *L, const char *s, const char *name) {
   return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
 }
 
-/* require's "module 'mod' not found:" lists every place it looked, one
- * line each (~20): without --traceback, say how many in one line. */
-static int shorten_not_found(lua_State *L, const char *mod) {
-  const char *msg = lua_tostring(L, -1);
-  const char *head = lua_pushfstring(L, "module '%s' not found:", mod);
-  int missing = msg && strncmp(msg, head, strlen(head)) == 0;
-  lua_pop(L, 1);
-  if (!missing || show_traceback) return missing;
-  int places = 0;
-  for (const char *p = strstr(msg, "\n\t"); p; p = strstr(p + 2, "\n\t")) places++;
-  lua_pushfstring(L, "module '%s' not found (searched %d places; --traceback lists them)", mod,
-                  places);
-  lua_remove(L, -2);
-  return missing;
-}
-
 /* -l [g=]mod: require mod and store it in global g (default: mod).
  * Returns an exit code: a module that is not there is a usage error. */
 static int dolibrary(lua_State *L, char *spec) {
@@ -135,7 +137,10 @@ static int dolibrary(lua_State *L, char *spec) {
     lua_setglobal(L, glob);
     return 0;
   }
-  int missing = shorten_not_found(L, mod);
+  const char *msg = lua_tostring(L, -1);
+  const char *head = lua_pushfstring(L, "module '%s' not found", mod);
+  int missing = msg && strncmp(msg, head, strlen(head)) == 0;
+  lua_pop(L, 1);
   host_report(L, status);
   return missing ? EXIT_USAGE : EXIT_PROBLEMS;
 }

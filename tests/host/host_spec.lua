@@ -153,6 +153,18 @@ print(arg[-1] ~= nil)
       assert.equal("h5lua: broken on load\n", r.stderr)
     end)
 
+    it("says in one line that a script's require found nothing; --traceback lists where",
+      function()
+      local path = script("local m = require 'nosuchmod'\nprint('not reached')")
+      local r = run({ path })
+      assert.equal(1, r.code)
+      assert.matches("^h5lua: [^\n]+:1: module 'nosuchmod' not found %(searched %d+ places; "
+        .. "%-%-traceback lists them%)\n$", r.stderr)
+      r = run({ "--traceback", path })
+      assert.matches("\n\tno file '[^\n]*/scripts/nosuchmod.lua'\n", r.stderr)
+      assert.matches("stack traceback:", r.stderr, 1, true)
+    end)
+
     it("exits with os.exit's code", function()
       assert.equal(1, run({ "-e", "os.exit(1)" }).code)
       assert.equal(0, run({ "-e", "os.exit(true)" }).code)

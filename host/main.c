@@ -94,8 +94,8 @@ static void shorten_not_found(lua_State *L) {
   int places = 0;
   for (const char *p = strstr(end, "\n\t"); p; p = strstr(p + 2, "\n\t")) places++;
   lua_pushlstring(L, msg, (size_t)(end - msg) + strlen("' not found"));
-  lua_pushfstring(L, "%s (searched %d places; --traceback lists them)", lua_tostring(L, -1),
-                  places);
+  lua_pushfstring(L, "%s (searched %d place%s; --traceback lists %s)", lua_tostring(L, -1),
+                  places, places == 1 ? "" : "s", places == 1 ? "it" : "them");
   lua_replace(L, -3);
   lua_pop(L, 1);
 }

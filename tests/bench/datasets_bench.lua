@@ -237,6 +237,19 @@ for _, layout in ipairs { "contig", "gzip" } do
       string.format("%.2fx %s", mem, mem_mark)))
   end
 end
+-- The same paired median for plain C against h5py: how far the run's noise
+-- alone (or h5py's own edge) puts the baseline from the h5py target, since
+-- h5lua makes the same libhdf5 calls as the C program.
+local reference = {}
+for _, layout in ipairs { "contig", "gzip" } do
+  for _, mode in ipairs { "write", "read" } do
+    local rounds = runs[layout][mode]
+    local lo, hi = median_interval(per_round(rounds, 1, "plain C", "h5py"))
+    reference[#reference + 1] = string.format("%s %s %.2fx%s", layout, mode,
+      med(rounds, 1, "plain C", "h5py"), lo and string.format(" [%.2f-%.2f]", lo, hi) or "")
+  end
+end
+print("for reference, plain C/h5py wall: " .. table.concat(reference, ", "))
 print(string.format("of 12 targets: %d met, %d within this run's noise (median past the target, "
   .. "interval reaching it), %d missed", count.PASS, count.NOISE, count.FAIL))
 if shm_dir then os.execute("rm -rf " .. helper.quote(shm_dir)) end

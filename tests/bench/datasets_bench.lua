@@ -208,15 +208,24 @@ print(string.format("%-13s %-6s %-22s %-22s %-22s %-40s %-40s %s", "layout", "ph
   "h5lua/h5py wall<=1.00 [lo-hi], CPU [best]", "h5lua RSS<=1.20"))
 local count = { PASS = 0, NOISE = 0, FAIL = 0 }
 -- "1.02x NOISE [0.97-1.06], 1.01x [0.99x]"
+-- The median over rounds of the wall ratio tool/other, with its interval
+-- as text ("[0.97-1.06]", or "[-]" with too few rounds) and its low end.
+local function paired_wall(rounds, tool, other)
+  local x = med(rounds, 1, tool, other)
+  local lo, hi = median_interval(per_round(rounds, 1, tool, other))
+  return x, lo and string.format("[%.2f-%.2f]", lo, hi) or "[-]", lo
+end
 local function ratio_cell(rounds, other, limit)
-  local x = med(rounds, 1, "h5lua", other)
-  local lo, hi = median_interval(per_round(rounds, 1, "h5lua", other))
+  local x, interval, lo = paired_wall(rounds, "h5lua", other)
   local mark = verdict(x, limit, lo)
   count[mark] = count[mark] + 1
-  return string.format("%.2fx %s %s, %.2fx [%.2fx]", x, mark,
-    lo and string.format("[%.2f-%.2f]", lo, hi) or "[-]", med(rounds, 2, "h5lua", other),
-    best_ratio(rounds, 1, "h5lua", other))
+  return string.format("%.2fx %s %s, %.2fx [%.2fx]", x, mark, interval,
+    med(rounds, 2, "h5lua", other), best_ratio(rounds, 1, "h5lua", other))
 end
+-- The same paired median for plain C against h5py: how far the run's noise
+-- alone (or h5py's own edge) puts the baseline from the h5py target, since
+-- h5lua makes the same libhdf5 calls as the C program.
+local reference = {}
 for _, layout in ipairs { "contig", "gzip" } do
   for _, mode in ipairs { "write", "read" } do
     local rounds = runs[layout][mode]
@@ -235,18 +244,8 @@ for _, layout in ipairs { "contig", "gzip" } do
       layout == "gzip" and "gzip+shuffle" or "contiguous", mode, cells[1], cells[2], cells[3],
       ratio_cell(rounds, "plain C", 1.10), ratio_cell(rounds, "h5py", 1.00),
       string.format("%.2fx %s", mem, mem_mark)))
-  end
-end
--- The same paired median for plain C against h5py: how far the run's noise
--- alone (or h5py's own edge) puts the baseline from the h5py target, since
--- h5lua makes the same libhdf5 calls as the C program.
-local reference = {}
-for _, layout in ipairs { "contig", "gzip" } do
-  for _, mode in ipairs { "write", "read" } do
-    local rounds = runs[layout][mode]
-    local lo, hi = median_interval(per_round(rounds, 1, "plain C", "h5py"))
-    reference[#reference + 1] = string.format("%s %s %.2fx%s", layout, mode,
-      med(rounds, 1, "plain C", "h5py"), lo and string.format(" [%.2f-%.2f]", lo, hi) or "")
+    local x, interval = paired_wall(rounds, "plain C", "h5py")
+    reference[#reference + 1] = string.format("%s %s %.2fx %s", layout, mode, x, interval)
   end
 end
 print("for reference, plain C/h5py wall: " .. table.concat(reference, ", "))

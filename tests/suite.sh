@@ -5,6 +5,7 @@
 # "N passed, N failed" that CI reads.  Exit status: non-zero if either failed.
 set -u
 cd "$(dirname "$0")/.."
+. tests/tally.sh
 mkdir -p build
 status=0
 # Each pass has a time limit (they take about 4 minutes), so that a hang
@@ -18,9 +19,6 @@ run() {  # run LABEL LOG COMMAND...
   { H5LUA_TEST_TRACE="${log%.log}.running" timeout -k 30 "$PASS_LIMIT" "$@"
     code=$?; echo; echo "exit: $code"; } 2>&1 | tee "$log"
 }
-tally() { grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1; }
-skips() { grep -E '^[0-9]+ skipped$' "$1" | tail -n 1 | cut -d' ' -f1; }
-
 run "suite (build/h5lua)" build/test-normal.log build/h5lua tests/run.lua "$@"
 run "suite under ASan/UBSan (build-asan/h5lua)" build/test-asan.log \
   env ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:exitcode=86 \
@@ -30,16 +28,11 @@ run "suite under ASan/UBSan (build-asan/h5lua)" build/test-asan.log \
 
 passed=0 failed=0 skipped=0
 for log in build/test-normal.log build/test-asan.log; do
-  line=$(tally "$log")
   if grep -qE '^exit: (124|137)$' "$log"; then
     echo "$log: the pass did not finish within $PASS_LIMIT s; it was stopped in:"
     cat "${log%.log}.running" 2>/dev/null
   fi
-  if [ -z "$line" ]; then failed=$((failed + 1)); status=1; continue; fi
-  p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
-  f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
-  s=$(skips "$log")
-  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
+  add_tally "$log" || { failed=$((failed + 1)); status=1; continue; }
   grep -q '^exit: 0$' "$log" || status=1
   # a sanitizer report fails the run even when busted counted the test as passed
   if grep -qE '^(==[0-9]+==ERROR|SUMMARY: (Address|Undefined|Leak)Sanitizer)|runtime error:' "$log"; then
@@ -47,16 +40,6 @@ for log in build/test-normal.log build/test-asan.log; do
   fi
 done
 [ "$failed" -eq 0 ] || status=1
-# repeat each failure's heading and message here, so that the tail of the
-# output (all CI shows) names what failed in either pass
-for log in build/test-normal.log build/test-asan.log; do
-  if grep -qE '^(Failure|Error) -> ' "$log"; then
-    echo
-    echo "failures in $log:"
-    awk '/^(Failure|Error) -> /{n=6} n>0{print; n--}' "$log"
-  fi
-done
-echo
-[ "$skipped" -eq 0 ] || echo "$skipped skipped"
-echo "$passed passed, $failed failed"
+print_failures build/test-normal.log build/test-asan.log
+print_summary
 exit $status
